@@ -1,0 +1,46 @@
+# Targets quoted by the README. `make run` and `make test` set everything up on a fresh machine.
+PY      ?= python3.11
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export GRADIO_ANALYTICS_ENABLED := False
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: setup run ui test lint eval bench bench-realtimeqa clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade "pip>=25"
+	# torch first: 2.13.0 is the CPU build on local disk; anything else pulls a CUDA build.
+	$(BIN)/pip install -q torch==2.13.0 -c constraints.txt
+	# llama-cpp-python compiles from source (~5-9 min on 2 cores) once; pip's wheel cache keeps it.
+	$(BIN)/pip install -q -c constraints.txt -e ".[dev,llm]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: ui
+
+ui: $(STAMP)   ## the main job: the chat UI on the seeds (indexes seeds/ on first run)
+	$(BIN)/assistant ui
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check index assistant eval tests bench
+	$(BIN)/mypy
+
+eval: $(STAMP)
+	$(BIN)/assistant eval --out eval/out
+
+bench: $(STAMP)   ## performance harness: bench/out/perf.json + perf.md
+	$(BIN)/python -m bench.perf --data ../shared/benchmarks/realtimeqa/dev --out bench/out
+
+bench-realtimeqa: $(STAMP)
+	$(BIN)/assistant bench realtimeqa --data ../shared/benchmarks/realtimeqa/dev --out bench/out
+
+clean:
+	rm -rf store bench/out eval/out test-artifacts

@@ -1,0 +1,131 @@
+"""``assistant`` command line: a thin shell over the Python API.
+
+Every subcommand parses its arguments, calls :class:`assistant.Assistant` (or the eval
+and benchmark runners) and prints. User mistakes end in one line on stderr and exit 2;
+problems with some input files end with exit 1 after everything else was done.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+for _name, _value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"),
+                      ("GRADIO_ANALYTICS_ENABLED", "False"), ("ANONYMIZED_TELEMETRY", "False"),
+                      ("TOKENIZERS_PARALLELISM", "false")):
+    os.environ.setdefault(_name, _value)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="assistant", description=__doc__.splitlines()[0])
+    p.add_argument("--store-dir", help="index folder (default: $ASSISTANT_STORE_DIR or ./store)")
+    p.add_argument("--embedder", choices=["torch", "onnx"], help="embedding backend")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    ix = sub.add_parser("index", help="add, update and remove articles in the index")
+    ix.add_argument("paths", nargs="+", help="files or folders (.txt .md .html .json .jsonl)")
+    ix.add_argument("--keep-missing", action="store_true",
+                    help="keep articles whose files disappeared from the indexed folders")
+    ix.add_argument("--rebuild", action="store_true", help="delete the index and build it anew")
+
+    sub.add_parser("status", help="what the index holds")
+
+    for name, help_ in (("ask", "answer one question"), ("chat", "interactive chat (REPL)")):
+        q = sub.add_parser(name, help=help_)
+        if name == "ask":
+            q.add_argument("question")
+            q.add_argument("--json", action="store_true", help="print the answer as JSON")
+        q.add_argument("--since", help="only articles published on or after this date")
+        q.add_argument("--until", help="only articles published on or before this date")
+        q.add_argument("--source", action="append", default=[], help="only this outlet (repeatable)")
+        q.add_argument("--answerer", choices=["extractive", "llama-cpp", "openai"])
+
+    ui = sub.add_parser("ui", help="start the chat UI in the browser")
+    ui.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    ui.add_argument("--port", type=int, default=7860)
+    ui.add_argument("--auth", help="user:password required to open the UI")
+    ui.add_argument("--seeds", default="seeds", help="folder indexed on first run when the store is empty")
+
+    ev = sub.add_parser("eval", help="run the eval set and write reports")
+    ev.add_argument("--set", dest="eval_set", help="eval set JSONL (default: eval/seeds.jsonl)")
+    ev.add_argument("--answerer", action="append", choices=["extractive", "llama-cpp", "openai"],
+                    help="answerer(s) to compare (repeatable; default extractive)")
+    ev.add_argument("--out", default="eval/out", help="report folder")
+    ev.add_argument("--gate", help="thresholds JSON: exit 1 if a metric falls below it")
+
+    be = sub.add_parser("bench", help="external benchmarks")
+    be.add_argument("suite", choices=["realtimeqa", "rgb", "perf"])
+    be.add_argument("--data", required=True, help="benchmark data folder or file")
+    be.add_argument("--out", default="bench/out")
+    be.add_argument("--limit", type=int, help="at most this many questions")
+    return p
+
+
+def _assistant(args: argparse.Namespace) -> Any:
+    from assistant import Assistant
+
+    overrides: dict[str, Any] = {}
+    if args.store_dir:
+        overrides["store_dir"] = Path(args.store_dir)
+    if args.embedder:
+        overrides["embedder"] = args.embedder
+    if getattr(args, "answerer", None) and isinstance(args.answerer, str):
+        overrides["answerer"] = args.answerer
+    return Assistant(**overrides)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from index.errors import AssistantError
+
+    try:
+        return _run(args)
+    except AssistantError as e:
+        print(f"assistant: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("assistant: interrupted — run the same command again to finish", file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    from assistant import render
+
+    if args.command == "index":
+        report = _assistant(args).index(args.paths, keep_missing=args.keep_missing,
+                                        rebuild=args.rebuild, progress=render.progress_bar())
+        print(render.index_report(report))
+        return 1 if report.failed else 0
+    if args.command == "status":
+        print(render.status(_assistant(args).status()))
+        return 0
+    if args.command == "ask":
+        answer = _assistant(args).ask(args.question, since=args.since, until=args.until,
+                                      sources=args.source)
+        print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False) if args.json
+              else render.answer(answer))
+        return 0
+    if args.command == "chat":
+        return render.repl(_assistant(args), since=args.since, until=args.until, sources=args.source)
+    if args.command == "ui":
+        from assistant.ui import launch
+
+        launch(_assistant(args), host=args.host, port=args.port, auth=args.auth, seeds=args.seeds)
+        return 0
+    if args.command == "eval":
+        from eval.runner import main as eval_main
+
+        return eval_main(_assistant(args), args)
+    if args.command == "bench":
+        from eval.bench import main as bench_main
+
+        return bench_main(args)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

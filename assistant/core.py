@@ -1,0 +1,174 @@
+"""``Assistant``: the one front door — index articles, ask questions, chat, inspect."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from assistant.cite import compose
+from assistant.extractive import candidates, select
+from assistant.retrieve import Filters, Retriever, check_question
+from assistant.types import ABSTAIN_TEXT, Answer
+from index.errors import BadQuestionError, NoIndexError
+from index.models import Article, IndexReport, Status
+from index.settings import Settings
+
+
+class Assistant:
+    """Question answering over an index of news articles, with cited answers.
+
+    ``Assistant(store_dir="store")`` opens (or will create) the index in ``store_dir``;
+    any other :class:`Settings` field can be passed as a keyword, or a whole
+    ``settings=Settings(...)``. Heavy parts (model, Chroma) load on first use; pass
+    ``model=`` (an embedder) to share an already loaded model.
+    """
+
+    def __init__(self, store_dir: str | Path | None = None, *, settings: Settings | None = None,
+                 model: Any = None, **overrides: Any) -> None:
+        base = settings or Settings()
+        if store_dir is not None:
+            overrides["store_dir"] = Path(store_dir)
+        self.settings = base.model_copy(update=overrides) if overrides else base
+        if overrides:
+            self.settings = Settings(**self.settings.model_dump())  # validate the overrides
+        self._lock = threading.RLock()
+        self._embedder: Any = model  # share one loaded embedding model between assistants
+        self._reader: tuple[Any, Any, Retriever] | None = None
+
+    # --- shared heavy parts ------------------------------------------------------
+    def embedder(self) -> Any:
+        """The embedding model (loaded once, shared by indexing and questions)."""
+        with self._lock:
+            if self._embedder is None:
+                from index.embedding import make_embedder
+
+                self._embedder = make_embedder(self.settings)
+            return self._embedder
+
+    def _retriever(self) -> Retriever:
+        with self._lock:
+            if self._reader is None:
+                from index.manifest import Manifest
+                from index.vectors import VectorStore
+
+                path = Path(self.settings.store_dir) / "manifest.sqlite"
+                if not path.exists() and not self.settings.chroma_host:
+                    raise NoIndexError(self.settings.store_dir)
+                manifest = Manifest(path)
+                vectors = VectorStore(self.settings)
+                self._reader = (manifest, vectors, Retriever(self.settings, manifest, vectors, self.embedder))
+            return self._reader[2]
+
+    # --- verbs ---------------------------------------------------------------------
+    def index(self, paths: Sequence[str | Path] | str | Path, *, keep_missing: bool = False,
+              rebuild: bool = False, progress: Any = None) -> IndexReport:
+        """Add, update and remove articles from files or folders; returns what changed."""
+        from index.pipeline import Indexer
+
+        if isinstance(paths, (str, Path)):
+            paths = [paths]
+        if rebuild:
+            self.close()
+        report = Indexer(self.settings, self.embedder).run(
+            paths, keep_missing=keep_missing, rebuild=rebuild, progress=progress)
+        return report
+
+    def ask(self, question: str, *, since: str | None = None, until: str | None = None,
+            sources: Sequence[str] = (), doc_ids: Sequence[str] = (),
+            history: Sequence[str] = (), boost_docs: Sequence[str] = ()) -> Answer:
+        """Answer one question from the indexed articles, with citations (or abstain)."""
+        started = time.perf_counter()
+        question = check_question(question, self.settings.max_question_chars)
+        filters = _filters(since, until, sources, doc_ids)
+        query = _with_history(question, history)
+        retriever = self._retriever()
+        passages = retriever.search(query, filters, k=self.settings.candidates, boost_docs=boost_docs)
+        top = passages[: self.settings.top_k]
+        notes: list[str] = []
+        if filters.active and not passages:
+            notes.append("no indexed article matches the filters")
+        selection = select(query, top, self.settings.answer_sentences)
+        if (not selection.sentences or selection.missing
+                or selection.evidence < self.settings.abstain_threshold):
+            if selection.missing:
+                notes.append("the articles never mention: " + ", ".join(selection.missing))
+            answer = Answer(question=question, text=ABSTAIN_TEXT, abstained=True,
+                            closest=tuple(top[:3]), notes=tuple(notes), retrieved=tuple(top))
+        else:
+            answer = compose(question, selection.sentences, candidates(passages),
+                             self.document, retrieved=top)
+        return _timed(answer, started)
+
+    def chat(self) -> Any:
+        """A conversation that remembers earlier turns for follow-up questions."""
+        from assistant.chat import ChatSession
+
+        return ChatSession(self)
+
+    def document(self, doc_id: str) -> Article:
+        """The indexed article (metadata and cleaned ``.text``) with this id."""
+        article = self._retriever().manifest.article(doc_id)
+        if article is None:
+            raise KeyError(f"no article {doc_id!r} in {self.settings.store_dir}")
+        return article
+
+    def status(self) -> Status:
+        """What the index holds: articles, chunks, story clusters, where and how big."""
+        retriever = self._retriever()
+        manifest = retriever.manifest
+        articles, chunks, clusters = manifest.counts()
+        meta = manifest.articles_meta()
+        dates = sorted(m[3] for m in meta if m[3])
+        store = Path(self.settings.store_dir)
+        size = sum(f.stat().st_size for f in store.rglob("*") if f.is_file()) if store.exists() else 0
+        return Status(
+            articles=articles, chunks=chunks, clusters=clusters,
+            store_dir=str(store.resolve()), size_bytes=size,
+            last_indexed=manifest.get_meta("last_indexed"),
+            backend=retriever.vectors.location,
+            sources=tuple(sorted({m[2] for m in meta if m[2]})),
+            first_date=dates[0] if dates else None, last_date=dates[-1] if dates else None,
+        )
+
+    def close(self) -> None:
+        """Release the store (the model stays loaded)."""
+        with self._lock:
+            if self._reader is not None:
+                self._reader[0].close()
+                self._reader = None
+
+
+def _filters(since: str | None, until: str | None, sources: Sequence[str],
+             doc_ids: Sequence[str]) -> Filters:
+    from index.dates import parse_date
+
+    values = {}
+    for name, value in (("since", since), ("until", until)):
+        if value is None or value == "":
+            continue
+        if not isinstance(value, str) or parse_date(value) is None:
+            raise BadQuestionError(f"{name} must be a date like 2022-12-05, not {value!r}")
+        values[name] = parse_date(value)
+    if isinstance(sources, str):
+        sources = [sources]
+    if isinstance(doc_ids, str):
+        doc_ids = [doc_ids]
+    for name, seq in (("sources", sources), ("doc_ids", doc_ids)):
+        if not all(isinstance(s, str) for s in seq):
+            raise BadQuestionError(f"{name} must be a list of text values")
+    return Filters(values.get("since"), values.get("until"), tuple(sources), tuple(doc_ids))
+
+
+def _with_history(question: str, history: Sequence[str]) -> str:
+    from assistant.chat import contextualise
+
+    return contextualise(question, history)
+
+
+def _timed(answer: Answer, started: float) -> Answer:
+    from dataclasses import replace
+
+    return replace(answer, seconds=round(time.perf_counter() - started, 4))

@@ -1,0 +1,109 @@
+"""Small lexical tools shared by the answerers: content terms, question needs, overlap."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+_WORD = re.compile(r"[^\W_]+(?:[’'.-][^\W_]+)*", re.UNICODE)
+_MONTHS = ("january february march april may june july august september october november "
+           "december jan feb mar apr jun jul aug sep sept oct nov dec").split()
+_WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+_DATE = re.compile(
+    r"\b(?:(?:" + "|".join(_MONTHS) + r")\.?\s+\d{1,2}\b|\d{1,2}\s+(?:" + "|".join(_MONTHS)
+    + r")\b|(?:" + "|".join(_WEEKDAYS) + r")\b|(?:19|20)\d\d\b|\d{4}-\d\d-\d\d|"
+    r"yesterday|today|tomorrow|the day before|last week|this week)", re.IGNORECASE)
+_NUMBER = re.compile(r"\b\d[\d,.]*\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|"
+                     r"hundred|thousand|million|billion|dozen)s?\b", re.IGNORECASE)
+_NAME = re.compile(r"\b[A-Z][\w’'-]*(?:\s+(?:of\s+the\s+|of\s+)?[A-Z][\w’'-]*)*")
+
+STOPWORDS = frozenset("""
+a about above after again against all am an and any are as at be because been before being
+below between both but by can could did do does doing down during each few for from further had
+has have having he her here hers herself him himself his how i if in into is it its itself just
+me more most my myself no nor not now of off on once only or other our ours ourselves out over
+own same she should so some such than that the their theirs them themselves then there these
+they this those through to too under until up very was we were what when where which while who
+whom whose why will with would you your yours yourself yourselves also said say says according
+did does tell told s t don according per via upon among
+""".split())
+
+QUESTION_WORDS = frozenset("what when where which who whom whose why how did does do is are was "
+                           "were tell name give list".split())
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens."""
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return str(_stemmer().stemWord(word))
+
+
+def terms(text: str) -> list[str]:
+    """Stemmed content words (no stop words, no question words)."""
+    return [_stem(w) for w in words(text) if w not in STOPWORDS and w not in QUESTION_WORDS]
+
+
+def has_date(text: str) -> bool:
+    return bool(_DATE.search(text))
+
+
+def has_number(text: str) -> bool:
+    return bool(_NUMBER.search(text))
+
+
+def names(text: str) -> set[str]:
+    """Capitalised words that are not the first word of a sentence or a question word."""
+    out: set[str] = set()
+    for m in _NAME.finditer(text):
+        start = m.start()
+        before = text[:start].rstrip()
+        first = not before or before[-1] in ".!?\"“‘:\n"
+        for i, w in enumerate(m.group().split()):
+            lw = w.lower()
+            if (i == 0 and first) or lw in STOPWORDS or lw in QUESTION_WORDS or lw in ("of", "the"):
+                continue
+            out.add(lw.strip("’'"))
+    return out
+
+
+def need(question: str) -> str | None:
+    """What kind of value the question asks for: 'date', 'number', 'name' or None."""
+    q = question.lower()
+    if re.search(r"\b(when|what date|which date|what day|which day|what year|which year|"
+                 r"how long ago|since when)\b", q):
+        return "date"
+    if re.search(r"\b(how many|how much|what number|what percentage|how old)\b", q):
+        return "number"
+    if re.search(r"\b(who|whom|whose|which (?:country|city|channel|agency|outlet|station|"
+                 r"newspaper|president|leader|official)|what (?:channel|agency|country|city))\b", q):
+        return "name"
+    return None
+
+
+def satisfies(sentence: str, kind: str | None) -> bool:
+    if kind == "date":
+        return has_date(sentence)
+    if kind == "number":
+        return has_number(sentence)
+    if kind == "name":
+        return bool(names(sentence))
+    return False
+
+
+def overlap(a: set[str], b: set[str]) -> float:
+    """Share of the smaller set found in the other (0 when either is empty)."""
+    if not a or not b:
+        return 0.0
+    return len(a & b) / min(len(a), len(b))

@@ -1,0 +1,115 @@
+"""Plain-text rendering of results for the terminal (the CLI's only formatting)."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from assistant.types import Answer
+from index.models import IndexReport, Status
+
+
+def progress_bar() -> Callable[[str, int, int], None]:
+    """A progress hook for ``Assistant.index`` drawing a tqdm bar per stage on stderr."""
+    from tqdm import tqdm
+
+    bars: dict[str, Any] = {}
+
+    def hook(stage: str, done: int, total: int) -> None:
+        if stage.startswith("problem: "):
+            tqdm.write("  ! " + stage.removeprefix("problem: "), file=sys.stderr)
+            return
+        if total <= 0:
+            tqdm.write(f"  {stage}…", file=sys.stderr)
+            return
+        bar = bars.get(stage)
+        if bar is None or bar.total != total:
+            if bar is not None:
+                bar.close()
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit="chunk", file=sys.stderr, leave=False)
+        bar.update(done - bar.n)
+
+    return hook
+
+
+def index_report(r: IndexReport) -> str:
+    lines = [
+        f"indexed in {r.seconds:.1f}s: {r.added} added, {r.updated} updated, {r.unchanged} unchanged,"
+        f" {r.removed} removed",
+        f"chunks written: {r.chunks} (embedded {r.embedded}, reused identical text {r.reused})",
+    ]
+    if r.repaired:
+        lines.append(f"repaired {r.repaired} article(s) left half-written by an interrupted run")
+    if r.failed:
+        lines.append(f"{len(r.failed)} file(s) could not be indexed:")
+        lines += [f"  {p}" for p in r.failed]
+    return "\n".join(lines)
+
+
+def status(s: Status) -> str:
+    size = s.size_bytes / 1e6
+    dates = f"{s.first_date} .. {s.last_date}" if s.first_date else "no dates"
+    return "\n".join([
+        f"articles: {s.articles}   chunks: {s.chunks}   story clusters: {s.clusters}",
+        f"store: {s.store_dir} ({size:.1f} MB)   vectors: {s.backend}",
+        f"published: {dates}   last indexed: {s.last_indexed or 'never'}",
+        f"outlets: {', '.join(s.sources) if s.sources else '-'}",
+    ])
+
+
+def answer(a: Answer, width: int = 100) -> str:
+    out = [textwrap.fill(a.text, width)]
+    if a.as_of and not a.abstained:
+        out.append(f"(as of {a.as_of})")
+    for note in a.notes:
+        out.append(f"note: {note}")
+    for c in a.conflicts:
+        out.append(f"conflict ({c.kind}): " + " vs ".join(
+            f"{cl.value!r} {''.join(f'[{n}]' for n in cl.citations)}" for cl in c.claims))
+    if a.reported_by > 1:
+        out.append(f"reported by {a.reported_by} articles: {', '.join(a.outlets)}")
+    if a.citations:
+        out.append("")
+        out.append("Sources:")
+    for c in a.citations:
+        head = f"[{c.number}] {c.title}"
+        meta = " · ".join(x for x in (c.source, c.published) if x)
+        out.append(head + (f" — {meta}" if meta else ""))
+        out.append(textwrap.fill(f"“{c.quote}”", width, initial_indent="    ", subsequent_indent="    "))
+        if c.resolved_dates:
+            out.append("    dates: " + "; ".join(f"{t} = {d}" for t, d in c.resolved_dates))
+    if a.abstained and a.closest:
+        out.append("")
+        out.append("Closest passages:")
+        for p in a.closest:
+            out.append(f"  - {p.title} ({p.source or p.doc_id}): "
+                       f"{textwrap.shorten(p.text, 160)}")
+    return "\n".join(out)
+
+
+def repl(assistant: Any, since: str | None, until: str | None, sources: Sequence[str]) -> int:
+    """Read questions from stdin until EOF or 'exit'; follow-ups use the conversation."""
+    from index.errors import AssistantError
+
+    session = assistant.chat()
+    print("Ask about the indexed articles. 'clear' forgets the conversation, 'exit' quits.")
+    while True:
+        try:
+            question = input("> ").strip()
+        except EOFError:
+            print()
+            return 0
+        if question in ("exit", "quit"):
+            return 0
+        if question == "clear":
+            session.clear()
+            continue
+        if not question:
+            continue
+        try:
+            print(answer(session.ask(question, since=since, until=until, sources=sources)))
+        except AssistantError as e:
+            print(f"assistant: {e}")
+        print()

@@ -1,0 +1,209 @@
+"""Hybrid retrieval: dense (Chroma) + keyword (BM25), fused by reciprocal rank,
+then diversified so that copies of one story do not crowd out other evidence.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from assistant.types import Passage
+from index.embedding import Embedder
+from index.errors import BadQuestionError
+from index.keyword import KeywordIndex
+from index.manifest import Manifest
+from index.settings import Settings
+from index.vectors import VectorStore
+
+MAX_PER_CLUSTER = 2
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict retrieval to articles published in [since, until], from some outlets, or by id."""
+
+    since: str | None = None
+    until: str | None = None
+    sources: tuple[str, ...] = ()
+    doc_ids: tuple[str, ...] = ()
+
+    @property
+    def active(self) -> bool:
+        return bool(self.since or self.until or self.sources or self.doc_ids)
+
+
+@dataclass(frozen=True)
+class DocMeta:
+    title: str
+    source: str | None
+    published: str | None
+    cluster_id: str
+    url: str | None
+
+
+class Retriever:
+    """Finds the passages most likely to answer a question."""
+
+    def __init__(self, settings: Settings, manifest: Manifest, vectors: VectorStore,
+                 embedder: Callable[[], Embedder]) -> None:
+        self.settings = settings
+        self.manifest = manifest
+        self.vectors = vectors
+        self._embedder_factory = embedder
+        self._embedder: Embedder | None = None
+        self._lock = threading.Lock()
+        self._generation: str | None = None
+        self._keyword: KeywordIndex | None = None
+        self._meta: dict[str, DocMeta] = {}
+        self._chunks_of: dict[str, list[str]] = {}
+
+    @property
+    def embedder(self) -> Embedder:
+        with self._lock:
+            if self._embedder is None:
+                self._embedder = self._embedder_factory()
+            return self._embedder
+
+    def refresh(self) -> None:
+        """Reload the keyword index and article metadata when an index run changed them."""
+        generation = self.manifest.get_meta("bm25_generation")
+        if generation == self._generation:
+            return
+        with self._lock:
+            if generation == self._generation:
+                return
+            folder = Path(self.settings.store_dir) / "bm25"
+            keyword = KeywordIndex(folder) if (folder / "ids.json").exists() else None
+            meta = {}
+            for d, title, source, published, cluster_id, url in self.manifest.articles_meta():
+                meta[d] = DocMeta(title, source, published, cluster_id or d, url)
+            chunks_of: dict[str, list[str]] = {}
+            if keyword is not None:
+                for cid in keyword.ids:
+                    chunks_of.setdefault(cid.rsplit("::", 1)[0], []).append(cid)
+            self._keyword, self._meta, self._chunks_of = keyword, meta, chunks_of
+            self._generation = generation
+
+    def meta(self, doc_id: str) -> DocMeta | None:
+        return self._meta.get(doc_id)
+
+    def allowed_docs(self, filters: Filters) -> set[str] | None:
+        """Doc ids passing the filters, or None when no filter is set."""
+        if not filters.active:
+            return None
+        wanted = {s.casefold() for s in filters.sources}
+        ids = set(filters.doc_ids)
+        out = set()
+        for d, m in self._meta.items():
+            if ids and d not in ids:
+                continue
+            if wanted and (m.source or "").casefold() not in wanted:
+                continue
+            if (filters.since or filters.until) and not m.published:
+                continue  # an undated article cannot be shown to fall in the range
+            if filters.since and m.published and m.published < filters.since:
+                continue
+            if filters.until and m.published and m.published > filters.until:
+                continue
+            out.add(d)
+        return out
+
+    def search(self, query: str, filters: Filters = Filters(), k: int | None = None,
+               boost_docs: Sequence[str] = ()) -> list[Passage]:
+        """The top ``k`` passages for ``query``, best first."""
+        self.refresh()
+        k = k or self.settings.top_k
+        allowed = self.allowed_docs(filters)
+        if allowed is not None and not allowed:
+            return []
+        n = self.settings.candidates
+        qvec = self.embedder.embed([query])[0]
+        where = {"doc_id": {"$in": sorted(allowed)}} if allowed is not None else None
+        dense = self.vectors.query(qvec, n, where)
+        allowed_chunks = None
+        if allowed is not None:
+            allowed_chunks = {c for d in allowed for c in self._chunks_of.get(d, [])}
+        lexical = self._keyword.search(query, n, allowed_chunks) if self._keyword else []
+        fused: dict[str, float] = {}
+        for ranking in (dense, lexical):
+            for rank, (cid, _) in enumerate(ranking):
+                fused[cid] = fused.get(cid, 0.0) + 1.0 / (self.settings.rrf_k + rank + 1)
+        boost = set(boost_docs)
+        if boost:  # follow-ups: the story the conversation is about ranks a little higher
+            for cid in fused:
+                if cid.rsplit("::", 1)[0] in boost:
+                    fused[cid] += 0.5 / (self.settings.rrf_k + 1)
+        cosine = dict(dense)
+        order = sorted(fused, key=lambda c: -fused[c])
+        rows = self.manifest.chunk_rows(order)
+        texts = self._texts(rows)
+        passages: list[Passage] = []
+        for cid in order:
+            row = rows.get(cid)
+            meta = self._meta.get(row[0]) if row else None
+            if row is None or meta is None or cid not in texts:
+                continue  # the article changed or left the index since the search began
+            doc_id, start, end, sentences = row
+            passages.append(Passage(
+                chunk_id=cid, doc_id=doc_id, text=texts[cid], start=start, end=end,
+                title=meta.title, source=meta.source, url=meta.url, published=meta.published,
+                cluster_id=meta.cluster_id, sentences=tuple(tuple(s) for s in json.loads(sentences)),
+                score=fused[cid], dense=cosine.get(cid, self._cosine(qvec, cid)),
+            ))
+        return _diversify(passages, k)
+
+    def _texts(self, rows: dict[str, tuple[str, int, int, str]]) -> dict[str, str]:
+        texts: dict[str, str | None] = {}
+        out: dict[str, str] = {}
+        for cid, (doc_id, start, end, _) in rows.items():
+            if doc_id not in texts:
+                article = self.manifest.article(doc_id)
+                texts[doc_id] = article.text if article else None
+            text = texts[doc_id]
+            if text is not None:
+                out[cid] = text[start:end]
+        return out
+
+    def _cosine(self, qvec: np.ndarray, cid: str) -> float:
+        # Keyword-only hits have no dense score; fetch their vector to compare on one scale.
+        got = self.vectors.collection.get(ids=[cid], include=["embeddings"])
+        emb = got.get("embeddings")
+        if emb is None or len(emb) == 0:
+            return 0.0
+        return float(np.dot(np.asarray(emb[0], np.float32), qvec))
+
+
+def _diversify(passages: list[Passage], k: int) -> list[Passage]:
+    """Keep at most ``MAX_PER_CLUSTER`` passages per story in the top ``k``; the rest follow."""
+    top: list[Passage] = []
+    rest: list[Passage] = []
+    per: dict[str, int] = {}
+    for p in passages:
+        if len(top) < k and per.get(p.cluster_id, 0) < MAX_PER_CLUSTER:
+            top.append(p)
+            per[p.cluster_id] = per.get(p.cluster_id, 0) + 1
+        else:
+            rest.append(p)
+    ranked = top + rest
+    return [Passage(**{**p.__dict__, "rank": i + 1}) for i, p in enumerate(ranked)]
+
+
+def check_question(question: object, limit: int) -> str:
+    """Normalise a question or raise a ``BadQuestionError`` saying what is wrong."""
+    if not isinstance(question, str):
+        raise BadQuestionError(f"the question must be text, not {type(question).__name__}")
+    cleaned = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in question)
+    cleaned = " ".join(cleaned.split())
+    if not cleaned:
+        raise BadQuestionError("the question is empty — type a question about the articles")
+    if len(cleaned) > limit:
+        raise BadQuestionError(
+            f"the question is {len(cleaned):,} characters; the limit is {limit:,} "
+            "(ASSISTANT_MAX_QUESTION_CHARS) — ask about one thing at a time"
+        )
+    return cleaned

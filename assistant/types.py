@@ -1,0 +1,107 @@
+"""Typed, immutable results of the read path: answers, citations, conflicts.
+
+A citation is built from chunk provenance (doc id + character offsets), never by
+parsing the answer string: ``assistant.document(c.doc_id).text[c.start:c.end] == c.quote``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+ABSTAIN_TEXT = "The indexed articles do not answer this question."
+
+
+class _Record:
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict."""
+        return asdict(self)  # type: ignore[call-overload, no-any-return]
+
+
+@dataclass(frozen=True)
+class Passage(_Record):
+    """A retrieved chunk with its article's metadata and its retrieval scores."""
+
+    chunk_id: str
+    doc_id: str
+    text: str
+    start: int
+    end: int
+    title: str
+    source: str | None
+    url: str | None
+    published: str | None
+    cluster_id: str
+    sentences: tuple[tuple[int, int], ...]
+    score: float = 0.0  # fused score (higher is better)
+    dense: float = 0.0  # cosine similarity to the question
+    rank: int = 0
+
+
+@dataclass(frozen=True)
+class Citation(_Record):
+    """One numbered source of an answer: the exact sentence in the exact article."""
+
+    number: int
+    doc_id: str
+    title: str
+    source: str | None
+    url: str | None
+    published: str | None  # the article's publish date (ISO)
+    passage: str  # the chunk text the sentence was found in
+    passage_start: int
+    passage_end: int
+    quote: str  # the supporting sentence, == article.text[start:end]
+    start: int
+    end: int
+    cluster_id: str = ""
+    resolved_dates: tuple[tuple[str, str], ...] = ()  # (expression, ISO date) in the quote
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class Claim(_Record):
+    """One side of a conflict: what a set of sources says."""
+
+    value: str
+    citations: tuple[int, ...]  # citation numbers
+    published: str | None = None
+
+
+@dataclass(frozen=True)
+class Conflict(_Record):
+    """Sources disagree on a number, date or name for the same fact."""
+
+    kind: str  # "number" | "date" | "name"
+    claims: tuple[Claim, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class AnswerSentence(_Record):
+    """One sentence of the answer and the citation numbers backing it."""
+
+    text: str
+    citations: tuple[int, ...]
+    supported: bool = True
+    support: float = 1.0
+
+
+@dataclass(frozen=True)
+class Answer(_Record):
+    """The answer to one question."""
+
+    question: str
+    text: str  # sentences with their [n] markers
+    abstained: bool
+    citations: tuple[Citation, ...] = ()
+    sentences: tuple[AnswerSentence, ...] = ()
+    closest: tuple[Passage, ...] = ()  # when abstaining: the nearest passages, for the reader
+    as_of: str | None = None  # latest publish date among the cited evidence
+    reported_by: int = 0  # independent story clusters behind the answer
+    outlets: tuple[str, ...] = ()  # distinct sources/outlets cited
+    conflicts: tuple[Conflict, ...] = ()
+    answerer: str = "extractive"
+    notes: tuple[str, ...] = ()
+    seconds: float = 0.0
+    retrieved: tuple[Passage, ...] = field(default=(), repr=False)

@@ -1,0 +1,1 @@
+"""Evaluation: hand-written question sets (JSONL), their schema and pure metric functions."""

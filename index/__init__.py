@@ -1,0 +1,1 @@
+"""The write path: read, clean, chunk, embed and store news articles."""

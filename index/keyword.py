@@ -1,0 +1,80 @@
+"""The keyword side of retrieval: a BM25 index (bm25s + Snowball stemming) on disk.
+
+It is rebuilt once at the end of an indexing run that changed anything — never per
+query — and written to a fresh folder that replaces the old one by rename, so a
+reader always loads a complete index. Readers reload it when the manifest's
+``bm25_generation`` changes.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def _tokenize(texts: Sequence[str], stemmer: Any, ids: bool) -> Any:
+    import bm25s
+
+    return bm25s.tokenize(list(texts), stopwords="en", stemmer=stemmer, return_ids=ids,
+                          show_progress=False)
+
+
+def build(entries: Sequence[tuple[str, str]], folder: Path) -> None:
+    """Index ``(chunk id, text)`` pairs into ``folder`` (replaced atomically)."""
+    import bm25s
+
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    if entries:
+        retriever = bm25s.BM25()
+        retriever.index(_tokenize([t for _, t in entries], _stemmer(), True), show_progress=False)
+        retriever.save(str(tmp))
+    (tmp / "ids.json").write_text(json.dumps([i for i, _ in entries]))
+    old = folder.with_name(folder.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if folder.exists():
+        folder.rename(old)
+    tmp.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+class KeywordIndex:
+    """A loaded BM25 index: query text -> ranked chunk ids."""
+
+    def __init__(self, folder: Path) -> None:
+        import bm25s
+
+        self.ids: list[str] = json.loads((folder / "ids.json").read_text())
+        self.position = {cid: i for i, cid in enumerate(self.ids)}
+        self.retriever = bm25s.BM25.load(str(folder)) if self.ids else None
+        self.stemmer = _stemmer()
+
+    def search(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score > 0), best first; ``allowed`` restricts the chunk ids."""
+        if self.retriever is None or k <= 0:
+            return []
+        tokens = _tokenize([query], self.stemmer, False)
+        if not any(t in self.retriever.vocab_dict for t in tokens[0]):
+            return []
+        mask = None
+        if allowed is not None:
+            mask = np.zeros(len(self.ids), dtype=np.float32)
+            for cid in allowed:
+                if cid in self.position:
+                    mask[self.position[cid]] = 1.0
+        docs, scores = self.retriever.retrieve(
+            tokens, k=min(k, len(self.ids)), show_progress=False, weight_mask=mask, n_threads=1
+        )
+        return [(self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]

@@ -1,0 +1,264 @@
+"""The manifest: one SQLite file that says what the store holds.
+
+It keeps each article (metadata, cleaned text, content hash, story cluster), each
+chunk (offsets and sentence spans), and a cache of embeddings keyed by the hash of
+the chunk text, so identical text — syndicated copies, unchanged articles — is
+never embedded twice. An article is written ``pending`` before its vectors go to
+Chroma and marked ``done`` after; a run that dies in between leaves ``pending``
+rows that the next run repairs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from index.errors import StoreError
+from index.models import Article, Chunk, DatedSpan
+
+SCHEMA_VERSION = "1"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS docs (
+  doc_id TEXT PRIMARY KEY, content_hash TEXT NOT NULL, title TEXT NOT NULL,
+  source TEXT, url TEXT, published TEXT, path TEXT, cluster_id TEXT NOT NULL DEFAULT '',
+  text TEXT NOT NULL, dates TEXT NOT NULL DEFAULT '[]', centroid BLOB,
+  state TEXT NOT NULL, indexed_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS chunks (
+  id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, idx INTEGER NOT NULL,
+  start INTEGER NOT NULL, end INTEGER NOT NULL, text_hash TEXT NOT NULL,
+  sentences TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE TABLE IF NOT EXISTS embed_cache (text_hash TEXT PRIMARY KEY, vector BLOB NOT NULL);
+"""
+
+
+def text_hash(text: str) -> str:
+    """Stable hash of a text (content hashes and the embedding cache key)."""
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+class Manifest:
+    """Thread-safe access to the manifest database of one store."""
+
+    def __init__(self, path: Path, create: bool = True) -> None:
+        self.path = path
+        if not create and not path.exists():
+            raise FileNotFoundError(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        try:
+            self.db = sqlite3.connect(path, check_same_thread=False, timeout=30)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as e:
+            raise StoreError(
+                f"the manifest {path} is damaged ({e}) — rebuild it: assistant index --rebuild PATH"
+            ) from e
+        version = self.get_meta("schema_version")
+        if version is None:
+            self.set_meta("schema_version", SCHEMA_VERSION)
+        elif version != SCHEMA_VERSION:
+            raise StoreError(
+                f"the store at {path.parent} was written by an incompatible version "
+                f"(schema {version}, this version reads {SCHEMA_VERSION}) — "
+                "rebuild it: assistant index --rebuild PATH"
+            )
+
+    # --- meta ----------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock, self.db:
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # --- documents -------------------------------------------------------------
+    def hashes(self) -> dict[str, tuple[str, str]]:
+        """doc_id -> (content_hash, state) for every article."""
+        with self._lock:
+            rows = self.db.execute("SELECT doc_id, content_hash, state FROM docs").fetchall()
+        return {d: (h, s) for d, h, s in rows}
+
+    def begin_article(self, article: Article, chunks: Sequence[Chunk]) -> list[str]:
+        """Record an article as ``pending`` with its new chunks; return the stale chunk ids."""
+        with self._lock, self.db:
+            old = {r[0] for r in self.db.execute("SELECT id FROM chunks WHERE doc_id=?", (article.doc_id,))}
+            self.db.execute("DELETE FROM chunks WHERE doc_id=?", (article.doc_id,))
+            self.db.execute(
+                "INSERT OR REPLACE INTO docs (doc_id, content_hash, title, source, url, published,"
+                " path, cluster_id, text, dates, state, indexed_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,'pending',?)",
+                (article.doc_id, article.content_hash, article.title, article.source, article.url,
+                 article.published, article.path, article.cluster_id or article.doc_id,
+                 article.text, json.dumps([d.to_dict() for d in article.dates]), time.time()),
+            )
+            self.db.executemany(
+                "INSERT INTO chunks VALUES (?,?,?,?,?,?,?)",
+                [(c.id, c.doc_id, c.index, c.start, c.end, text_hash(c.text),
+                  json.dumps(c.sentences)) for c in chunks],
+            )
+        return sorted(old - {c.id for c in chunks})
+
+    def finish_articles(self, centroids: dict[str, np.ndarray]) -> None:
+        """Mark articles ``done`` and store their centroid vectors."""
+        with self._lock, self.db:
+            self.db.executemany(
+                "UPDATE docs SET state='done', centroid=? WHERE doc_id=?",
+                [(v.astype(np.float32).tobytes(), d) for d, v in centroids.items()],
+            )
+
+    def mark_pending(self, doc_ids: Iterable[str]) -> None:
+        with self._lock, self.db:
+            self.db.executemany("UPDATE docs SET state='pending' WHERE doc_id=?", [(d,) for d in doc_ids])
+
+    def delete_articles(self, doc_ids: Iterable[str]) -> None:
+        with self._lock, self.db:
+            for d in doc_ids:
+                self.db.execute("DELETE FROM chunks WHERE doc_id=?", (d,))
+                self.db.execute("DELETE FROM docs WHERE doc_id=?", (d,))
+
+    def paths(self) -> dict[str, str | None]:
+        """doc_id -> the file it was read from."""
+        with self._lock:
+            return dict(self.db.execute("SELECT doc_id, path FROM docs").fetchall())
+
+    def pending(self) -> list[str]:
+        with self._lock:
+            return [r[0] for r in self.db.execute("SELECT doc_id FROM docs WHERE state='pending'")]
+
+    def chunk_ids(self, doc_ids: Iterable[str] | None = None) -> set[str]:
+        with self._lock:
+            if doc_ids is None:
+                return {r[0] for r in self.db.execute("SELECT id FROM chunks")}
+            out: set[str] = set()
+            for d in doc_ids:
+                out.update(r[0] for r in self.db.execute("SELECT id FROM chunks WHERE doc_id=?", (d,)))
+            return out
+
+    def set_clusters(self, clusters: dict[str, str]) -> None:
+        with self._lock, self.db:
+            self.db.executemany(
+                "UPDATE docs SET cluster_id=? WHERE doc_id=?", [(c, d) for d, c in clusters.items()]
+            )
+
+    def centroids(self) -> tuple[list[str], list[str | None], np.ndarray]:
+        """Doc ids, publish dates and centroid vectors of every finished article."""
+        with self._lock:
+            rows = self.db.execute(
+                "SELECT doc_id, published, centroid FROM docs WHERE state='done' AND centroid IS NOT NULL"
+                " ORDER BY doc_id"
+            ).fetchall()
+        if not rows:
+            return [], [], np.zeros((0, 0), np.float32)
+        return ([r[0] for r in rows], [r[1] for r in rows],
+                np.vstack([np.frombuffer(r[2], np.float32) for r in rows]))
+
+    def chunk_vectors(self) -> dict[str, np.ndarray]:
+        """doc id -> matrix of its chunk vectors (from the embedding cache), finished articles."""
+        with self._lock:
+            rows = self.db.execute(
+                "SELECT c.doc_id, e.vector FROM chunks c JOIN docs d ON d.doc_id=c.doc_id"
+                " JOIN embed_cache e ON e.text_hash=c.text_hash WHERE d.state='done'"
+                " ORDER BY c.doc_id, c.idx").fetchall()
+        grouped: dict[str, list[np.ndarray]] = {}
+        for d, v in rows:
+            grouped.setdefault(d, []).append(np.frombuffer(v, np.float32))
+        return {d: np.vstack(vs) for d, vs in grouped.items()}
+
+    def article(self, doc_id: str) -> Article | None:
+        with self._lock:
+            row = self.db.execute(
+                "SELECT doc_id, title, text, source, url, published, path, content_hash, cluster_id,"
+                " dates FROM docs WHERE doc_id=? AND state='done'", (doc_id,)
+            ).fetchone()
+        if row is None:
+            return None
+        dates = tuple(DatedSpan(**d) for d in json.loads(row[9]))
+        return Article(*row[:9], dates=dates)
+
+    def articles_meta(self) -> list[tuple[str, str, str | None, str | None, str, str | None]]:
+        """(doc_id, title, source, published, cluster_id, url) of every finished article."""
+        with self._lock:
+            return self.db.execute(
+                "SELECT doc_id, title, source, published, cluster_id, url FROM docs"
+                " WHERE state='done'"
+                " ORDER BY doc_id"
+            ).fetchall()
+
+    def chunk_rows(self, ids: Sequence[str]) -> dict[str, tuple[str, int, int, str]]:
+        """chunk id -> (doc_id, start, end, sentences-json) for ids of finished articles."""
+        out: dict[str, tuple[str, int, int, str]] = {}
+        with self._lock:
+            for i in range(0, len(ids), 500):
+                part = list(ids[i : i + 500])
+                q = ",".join("?" * len(part))
+                for r in self.db.execute(
+                    f"SELECT c.id, c.doc_id, c.start, c.end, c.sentences FROM chunks c"
+                    f" JOIN docs d ON d.doc_id=c.doc_id WHERE d.state='done' AND c.id IN ({q})",
+                    part,
+                ):
+                    out[r[0]] = (r[1], r[2], r[3], r[4])
+        return out
+
+    def all_chunk_texts(self) -> list[tuple[str, str]]:
+        """(chunk id, chunk text) of every finished article, in a stable order."""
+        with self._lock:
+            rows = self.db.execute(
+                "SELECT c.id, substr(d.text, c.start + 1, c.end - c.start) FROM chunks c"
+                " JOIN docs d ON d.doc_id=c.doc_id WHERE d.state='done' ORDER BY c.doc_id, c.idx"
+            ).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    def counts(self) -> tuple[int, int, int]:
+        """(articles, chunks, clusters) of finished articles."""
+        with self._lock:
+            a, k = self.db.execute(
+                "SELECT count(*), count(DISTINCT cluster_id) FROM docs WHERE state='done'"
+            ).fetchone()
+            c = self.db.execute(
+                "SELECT count(*) FROM chunks c JOIN docs d ON d.doc_id=c.doc_id WHERE d.state='done'"
+            ).fetchone()[0]
+        return a, c, k
+
+    # --- embedding cache -----------------------------------------------------
+    def cached_vectors(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        with self._lock:
+            for i in range(0, len(hashes), 500):
+                part = list(hashes[i : i + 500])
+                q = ",".join("?" * len(part))
+                for h, v in self.db.execute(
+                    f"SELECT text_hash, vector FROM embed_cache WHERE text_hash IN ({q})", part
+                ):
+                    out[h] = np.frombuffer(v, np.float32)
+        return out
+
+    def cache_vectors(self, vectors: dict[str, np.ndarray]) -> None:
+        with self._lock, self.db:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO embed_cache VALUES (?, ?)",
+                [(h, v.astype(np.float32).tobytes()) for h, v in vectors.items()],
+            )
+
+    def prune_cache(self) -> int:
+        """Drop cached vectors no chunk uses any more; return how many."""
+        with self._lock, self.db:
+            cur = self.db.execute(
+                "DELETE FROM embed_cache WHERE text_hash NOT IN (SELECT text_hash FROM chunks)"
+            )
+        return cur.rowcount
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()

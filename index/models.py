@@ -1,0 +1,119 @@
+"""Typed, immutable records of the write path: articles, chunks and the index report.
+
+Provenance is data: every chunk knows its article and its character offsets into
+the article's cleaned text, so ``article.text[chunk.start:chunk.end] == chunk.text``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+class _Record:
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict."""
+        return asdict(self)  # type: ignore[call-overload, no-any-return]
+
+
+@dataclass(frozen=True)
+class RawArticle(_Record):
+    """An article as read from a file, before cleaning."""
+
+    doc_id: str
+    text: str
+    title: str | None = None
+    source: str | None = None
+    url: str | None = None
+    published: str | None = None  # ISO date, YYYY-MM-DD
+    path: str | None = None
+    is_html: bool = False
+
+
+@dataclass(frozen=True)
+class DatedSpan(_Record):
+    """A relative or absolute date expression inside an article, resolved to a day."""
+
+    start: int
+    end: int
+    text: str
+    date: str  # ISO date the expression refers to
+
+
+@dataclass(frozen=True)
+class Article(_Record):
+    """A cleaned article. ``text`` is what every offset refers to."""
+
+    doc_id: str
+    title: str
+    text: str
+    source: str | None = None
+    url: str | None = None
+    published: str | None = None
+    path: str | None = None
+    content_hash: str = ""
+    cluster_id: str = ""
+    dates: tuple[DatedSpan, ...] = ()
+
+
+@dataclass(frozen=True)
+class Chunk(_Record):
+    """A run of whole sentences of one article, with offsets into its cleaned text."""
+
+    doc_id: str
+    index: int
+    start: int
+    end: int
+    text: str
+    sentences: tuple[tuple[int, int], ...] = ()  # (start, end) per sentence, article offsets
+
+    @property
+    def id(self) -> str:
+        return f"{self.doc_id}::{self.index}"
+
+
+@dataclass(frozen=True)
+class FileProblem(_Record):
+    """One input that could not be indexed, and why."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class IndexReport(_Record):
+    """What one ``Assistant.index`` run did."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    chunks: int = 0  # chunks written in this run
+    embedded: int = 0  # chunks whose text had to be embedded (cache misses)
+    reused: int = 0  # chunks whose embedding came from the cache (identical text)
+    failed: tuple[FileProblem, ...] = field(default_factory=tuple)
+    seconds: float = 0.0
+    repaired: int = 0  # articles repaired after an interrupted run
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+@dataclass(frozen=True)
+class Status(_Record):
+    """What the store holds."""
+
+    articles: int
+    chunks: int
+    clusters: int
+    store_dir: str
+    size_bytes: int
+    last_indexed: str | None
+    backend: str
+    sources: tuple[str, ...] = ()
+    first_date: str | None = None
+    last_date: str | None = None

@@ -1,0 +1,249 @@
+"""The indexing run: read → clean → chunk → embed → store, incrementally and crash-safe.
+
+Order of writes for each batch of articles (this order is what makes a kill at any
+point repairable):
+1. the manifest records the articles as ``pending`` with their new chunk rows;
+2. their vectors are upserted into Chroma (ids are deterministic, so a retry never
+   duplicates) and stale chunk ids of an older version are deleted;
+3. the manifest marks them ``done``.
+A later run first deletes from Chroma everything of a ``pending`` article and every
+vector the manifest does not know, and re-indexes what is missing.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import shutil
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from index import dedup, keyword
+from index.chunking import chunk_article
+from index.cleaning import clean_article
+from index.dates import resolve_dates
+from index.embedding import Embedder
+from index.errors import StoreLockedError
+from index.manifest import Manifest, text_hash
+from index.models import Article, Chunk, FileProblem, IndexReport, RawArticle
+from index.readers import iter_articles
+from index.settings import Settings
+from index.vectors import VectorStore, pub_number
+
+ProgressHook = Callable[[str, int, int], None]  # (stage, done, total)
+BATCH_CHUNKS = 512
+
+
+@contextmanager
+def writer_lock(store_dir: Path) -> Iterator[None]:
+    """Exclusive lock so that two processes never write one store at once."""
+    store_dir.mkdir(parents=True, exist_ok=True)
+    with open(store_dir / ".lock", "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as e:
+            raise StoreLockedError(
+                f"another process is indexing {store_dir}; wait for it to finish and try again"
+            ) from e
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def clean(raw: RawArticle, settings: Settings) -> Article:
+    """Clean one article and hash what its chunks depend on (pure; no model, no store)."""
+    cleaned = clean_article(raw)
+    signature = f"{settings.chunk_chars}/{settings.chunk_overlap_sentences}"
+    content_hash = text_hash(
+        "\x1f".join([cleaned.title, cleaned.text, cleaned.source or "", raw.url or "",
+                     cleaned.published or "", signature])
+    )
+    return Article(
+        doc_id=raw.doc_id, title=cleaned.title, text=cleaned.text, source=cleaned.source,
+        url=raw.url, published=cleaned.published, path=raw.path, content_hash=content_hash,
+    )
+
+
+def prepare(article: Article, settings: Settings) -> tuple[Article, list[Chunk]]:
+    """Resolve the dates of a cleaned article and cut it into chunks."""
+    dated = replace(article, dates=resolve_dates(article.text, article.published))
+    return dated, chunk_article(article.doc_id, article.text, settings.chunk_chars,
+                                settings.chunk_overlap_sentences)
+
+
+@dataclass
+class _Counts:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    chunks: int = 0
+    embedded: int = 0
+    reused: int = 0
+    repaired: int = 0
+
+
+class Indexer:
+    """Runs indexing for one store. ``embedder`` is created only if something needs embedding."""
+
+    def __init__(self, settings: Settings, embedder: Callable[[], Embedder]) -> None:
+        self.settings = settings
+        self.store_dir = Path(settings.store_dir)
+        self._embedder_factory = embedder
+        self._embedder: Embedder | None = None
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = self._embedder_factory()
+        return self._embedder
+
+    def run(self, paths: Sequence[str | Path], keep_missing: bool = False, rebuild: bool = False,
+            progress: ProgressHook | None = None) -> IndexReport:
+        started = time.perf_counter()
+        with writer_lock(self.store_dir):
+            if rebuild:
+                for name in ("chroma", "manifest.sqlite", "manifest.sqlite-wal",
+                             "manifest.sqlite-shm", "bm25"):
+                    target = self.store_dir / name
+                    shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(missing_ok=True)
+            manifest = Manifest(self.store_dir / "manifest.sqlite")
+            try:
+                vectors = VectorStore(self.settings)
+                counts = _Counts(repaired=self._repair(manifest, vectors))
+                failed = self._index(manifest, vectors, paths, keep_missing, counts, progress)
+                if counts.added or counts.updated or counts.removed or counts.repaired or \
+                        manifest.get_meta("bm25_generation") is None:
+                    self._finalise(manifest, progress)
+                if counts.updated or counts.removed:
+                    manifest.prune_cache()
+                manifest.set_meta("last_indexed", time.strftime("%Y-%m-%d %H:%M:%S"))
+            finally:
+                manifest.close()
+        return IndexReport(**vars(counts), failed=tuple(failed),
+                           seconds=round(time.perf_counter() - started, 3))
+
+    # --- steps -----------------------------------------------------------------
+    def _repair(self, manifest: Manifest, vectors: VectorStore) -> int:
+        """Undo what an interrupted run left half-written; return articles repaired."""
+        pending = manifest.pending()
+        if pending:
+            vectors.delete(sorted(manifest.chunk_ids(pending)))
+            vectors.delete_docs(pending)
+            manifest.delete_articles(pending)
+        known = manifest.chunk_ids()
+        stored = vectors.ids()
+        orphans = sorted(stored - known)
+        if orphans:
+            vectors.delete(orphans)
+        missing = known - stored
+        if missing:  # vectors lost (e.g. a damaged Chroma): re-index those articles
+            broken = sorted({cid.rsplit("::", 1)[0] for cid in missing})
+            vectors.delete_docs(broken)
+            manifest.delete_articles(broken)
+            pending = sorted(set(pending) | set(broken))
+        return len(pending)
+
+    def _index(self, manifest: Manifest, vectors: VectorStore, paths: Sequence[str | Path],
+               keep_missing: bool, counts: _Counts, progress: ProgressHook | None) -> list[FileProblem]:
+        known = manifest.hashes()
+        seen: set[str] = set()
+        failed: list[FileProblem] = []
+        failed_paths: set[str] = set()
+        batch: list[tuple[Article, list[Chunk], bool]] = []
+        batch_size = 0
+        for item in iter_articles(paths, max_file_mb=self.settings.max_file_mb):
+            if isinstance(item, FileProblem):
+                failed.append(item)
+                failed_paths.add(str(Path(item.path).resolve()))
+                if progress:
+                    progress(f"problem: {item}", 0, 0)
+                continue
+            if item.doc_id in seen:
+                continue
+            seen.add(item.doc_id)
+            article = clean(item, self.settings)
+            old = known.get(article.doc_id)
+            if old is not None and old[0] == article.content_hash and old[1] == "done":
+                counts.unchanged += 1
+                continue
+            article, chunks = prepare(article, self.settings)
+            batch.append((article, chunks, old is not None))
+            batch_size += len(chunks)
+            if batch_size >= BATCH_CHUNKS:
+                self._write(manifest, vectors, batch, counts, progress)
+                batch, batch_size = [], 0
+        if batch:
+            self._write(manifest, vectors, batch, counts, progress)
+        if not keep_missing:
+            roots = [Path(p).resolve() for p in paths]
+            gone = [d for d, path in manifest.paths().items()
+                    if d not in seen and path and _under(Path(path).resolve(), roots)
+                    and str(Path(path).resolve()) not in failed_paths]
+            if gone:
+                manifest.mark_pending(gone)
+                vectors.delete(sorted(manifest.chunk_ids(gone)))
+                manifest.delete_articles(gone)
+                counts.removed += len(gone)
+        return failed
+
+    def _write(self, manifest: Manifest, vectors: VectorStore,
+               batch: list[tuple[Article, list[Chunk], bool]], counts: _Counts,
+               progress: ProgressHook | None) -> None:
+        chunks = [c for _, cs, _ in batch for c in cs]
+        hashes = [text_hash(c.text) for c in chunks]
+        cached = manifest.cached_vectors(sorted(set(hashes)))
+        todo = {h: c.text for h, c in zip(hashes, chunks, strict=True) if h not in cached}
+        if todo:
+            done = 0
+
+            def tick(n: int) -> None:
+                nonlocal done
+                done += n
+                if progress:
+                    progress("embedding", done, len(todo))
+
+            fresh = self.embedder.embed(list(todo.values()), progress=tick)
+            new = dict(zip(todo.keys(), fresh, strict=True))
+            manifest.cache_vectors(new)
+            cached.update(new)
+        counts.embedded += len(todo)
+        counts.reused += len(chunks) - len(todo)
+        stale: list[str] = []
+        for article, cs, _ in batch:
+            stale += manifest.begin_article(article, cs)
+        matrix = np.vstack([cached[h] for h in hashes]) if chunks else np.zeros((0, 384), np.float32)
+        meta = {a.doc_id: {"doc_id": a.doc_id, "pub": pub_number(a.published),
+                           "source": a.source or ""} for a, _, _ in batch}
+        vectors.upsert([c.id for c in chunks], matrix, [meta[c.doc_id] for c in chunks])
+        if stale:
+            vectors.delete(stale)
+        centroids: dict[str, np.ndarray] = {}
+        row = 0
+        for article, cs, existed in batch:
+            part = matrix[row : row + len(cs)]
+            row += len(cs)
+            centroids[article.doc_id] = part.mean(0) if len(cs) else np.zeros(matrix.shape[1], np.float32)
+            counts.updated += existed
+            counts.added += not existed
+        manifest.finish_articles(centroids)
+        counts.chunks += len(chunks)
+
+    def _finalise(self, manifest: Manifest, progress: ProgressHook | None) -> None:
+        """Recompute story clusters and rebuild the keyword index."""
+        if progress:
+            progress("clustering and keyword index", 0, 0)
+        ids, published, centroids = manifest.centroids()
+        manifest.set_clusters(dedup.cluster(ids, published, centroids, manifest.chunk_vectors()))
+        keyword.build(manifest.all_chunk_texts(), self.store_dir / "bm25")
+        generation = int(manifest.get_meta("bm25_generation") or 0) + 1
+        manifest.set_meta("bm25_generation", str(generation))
+
+
+def _under(path: Path, roots: list[Path]) -> bool:
+    return any(path == r or r in path.parents for r in roots)

@@ -1,0 +1,323 @@
+"""Readers: turn files and folders into ``RawArticle`` records, never raising.
+
+Supported: .txt, .md, .html/.htm (one article per file) and .json/.jsonl (records, a list
+of records, ``{"articles": [...]}`` or RealTime QA's ``{"search_result": [...]}``).
+Every file that cannot be used becomes a ``FileProblem`` naming the file and the fix.
+Records with the same url are read once: the copy with the longest text wins, because
+search dumps often repeat a page as a short teaser before the full article.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
+
+from index.dates import parse_date
+from index.models import FileProblem, RawArticle
+
+SUPPORTED = (".htm", ".html", ".json", ".jsonl", ".md", ".txt")
+_TEXT_KEYS = ("text", "body", "content", "article")
+_TITLE_KEYS = ("title", "headline")
+_URL_KEYS = ("url", "link")
+_DATE_KEYS = ("date", "published", "publish_date", "published_at", "pubDate")
+_SOURCE_KEYS = ("source", "outlet", "publisher", "site")
+_ID_KEYS = ("id", "doc_id")
+_LIST_KEYS = ("articles", "search_result")
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"),
+         (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+_MB = 1024 * 1024
+Item = RawArticle | FileProblem
+
+
+class _File(NamedTuple):
+    path: Path
+    root: Path  # the folder it was found under (its parent when given directly)
+
+
+def iter_articles(paths: Sequence[str | Path], max_file_mb: float = 20.0) -> Iterator[Item]:
+    """Yield one ``RawArticle`` per article found in ``paths`` (files or folders, walked
+    recursively in sorted order) and one ``FileProblem`` per input that could not be used."""
+    files: list[_File] = []
+    for given in paths:
+        yield from _collect(Path(given), files)
+    ids = _doc_stems(files)
+    limit = int(max_file_mb * _MB)
+    best: dict[str, tuple[int, int, int]] = {}  # url -> (text length, file, position)
+    for f_no, f in enumerate(files):
+        if f.path.suffix.lower() in (".json", ".jsonl"):
+            for pos, item in enumerate(_read(f.path, ids[f.path], limit, max_file_mb)):
+                if isinstance(item, RawArticle) and item.url:
+                    key = (len(item.text), f_no, pos)
+                    if item.url not in best or key[0] > best[item.url][0]:
+                        best[item.url] = key
+    for f_no, f in enumerate(files):
+        for pos, item in enumerate(_read(f.path, ids[f.path], limit, max_file_mb)):
+            if isinstance(item, RawArticle) and item.url:
+                if best.get(item.url, (0, f_no, pos))[1:] != (f_no, pos):
+                    continue  # a duplicate url: its longest copy is yielded instead
+            yield item
+
+
+def _collect(given: Path, files: list[_File]) -> Iterator[FileProblem]:
+    """Append the files under ``given`` to ``files``; yield problems for unusable paths."""
+    seen_files = {os.path.realpath(f.path) for f in files}
+    seen_dirs: set[str] = set()
+
+    def add(path: Path, root: Path) -> None:
+        real = os.path.realpath(path)
+        if real not in seen_files:  # the same file reached twice (symlink, repeated arg)
+            seen_files.add(real)
+            files.append(_File(path, root))
+
+    def walk(folder: Path, root: Path) -> Iterator[FileProblem]:
+        real = os.path.realpath(folder)
+        if real in seen_dirs:
+            return  # a symlink loop or a folder reached twice
+        seen_dirs.add(real)
+        try:
+            entries = sorted(folder.iterdir(), key=lambda p: p.name)
+        except OSError as exc:
+            yield FileProblem(str(folder), f"cannot open folder: {exc.strerror or exc}")
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir():
+                yield from walk(entry, root)
+            elif entry.suffix.lower() in SUPPORTED:
+                if entry.is_file():
+                    add(entry, root)
+                else:
+                    yield FileProblem(str(entry), "broken link or not a regular file")
+
+    if given.is_dir():
+        yield from walk(given, given)
+    elif not given.exists():
+        yield FileProblem(str(given), "no such file or folder — check the path")
+    elif given.suffix.lower() not in SUPPORTED:
+        yield FileProblem(
+            str(given), f"unsupported file type {given.suffix or '(none)'!r} — supported: "
+            + ", ".join(SUPPORTED))
+    else:
+        add(given, given.parent)
+
+
+def _doc_stems(files: list[_File]) -> dict[Path, str]:
+    """File stem as id; files sharing a stem get their path relative to their root."""
+    by_stem: dict[str, list[_File]] = defaultdict(list)
+    for f in files:
+        by_stem[f.path.stem].append(f)
+    ids = {}
+    for stem, group in by_stem.items():
+        if len(group) == 1:
+            ids[group[0].path] = stem
+            continue
+        for make in (lambda f: f.path.relative_to(f.root).with_suffix("").as_posix(),
+                     lambda f: f.path.relative_to(f.root).as_posix(),
+                     lambda f: f.path.absolute().as_posix()):
+            names = [make(f) for f in group]
+            if len(set(names)) == len(names):
+                break
+        ids.update((f.path, name) for f, name in zip(group, names, strict=True))
+    return ids
+
+
+def _read(path: Path, stem: str, limit: int, max_mb: float) -> Iterator[Item]:
+    """Every article of one file, or the one problem that stops it."""
+    def problem(reason: str) -> FileProblem:
+        return FileProblem(str(path), reason)
+
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            yield problem(f"file is {size / _MB:.1f} MB, over the {max_mb:g} MB limit — "
+                          "split it or raise ASSISTANT_MAX_FILE_MB")
+            return
+        data = path.read_bytes()
+    except OSError as exc:
+        yield problem(f"cannot read file: {exc.strerror or exc}")
+        return
+    text = decode(data)
+    if text is None:
+        yield problem("binary file, not text — save it as UTF-8 text")
+        return
+    if not text.strip():
+        yield problem("empty file")
+        return
+    suffix = path.suffix.lower()
+    if suffix in (".json", ".jsonl"):
+        yield from _read_records(text, path, stem, suffix == ".jsonl")
+    elif suffix in (".html", ".htm"):
+        yield _read_html(text, path, stem)
+    else:
+        title = None
+        if suffix == ".md":
+            title, text = _strip_markdown(text)
+        yield RawArticle(doc_id=stem, text=text, title=title, path=str(path))
+
+
+def decode(data: bytes) -> str | None:
+    """Bytes to text: BOMs first, then UTF-8, then a legacy code page; None if binary."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return data.decode(codec, errors="replace")
+    if b"\x00" in data[:8192]:
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = _decode_legacy(data)
+    controls = sum(1 for c in text if ord(c) < 32 and c not in "\n\r\t\f")
+    return None if controls > 0.05 * len(text) else text
+
+
+def _decode_legacy(data: bytes) -> str:
+    """Russian cp1251 and Western cp1252 by a byte heuristic that also works on short texts;
+    other code pages by charset_normalizer when there is enough text to judge."""
+    high = [i for i, b in enumerate(data) if b >= 0x80]
+    in_runs = sum(1 for i in high if (i > 0 and data[i - 1] >= 0x80)
+                  or (i + 1 < len(data) and data[i + 1] >= 0x80))
+    as_cyrillic = data.decode("cp1251", errors="replace")
+    cyrillic = sum(1 for c in as_cyrillic if "\u0400" <= c <= "\u04ff")
+    if in_runs >= 0.6 * len(high) and cyrillic >= 0.8 * len(high):
+        return as_cyrillic  # Cyrillic words are runs of high bytes; accents are lone ones
+    if len(data) >= 400:
+        try:
+            from charset_normalizer import from_bytes
+        except ImportError:
+            pass
+        else:
+            best = from_bytes(data).best()
+            if best is not None:
+                return str(best)
+    return data.decode("cp1252", errors="replace")
+
+
+def _read_records(text: str, path: Path, stem: str, lines: bool) -> Iterator[Item]:
+    """Articles of a .json or .jsonl file, with one summary problem for bad records."""
+    found = 0
+    bad: list[str] = []  # "line K: reason" per broken line or record
+    if lines:
+        values: list[tuple[str, Any]] = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.strip():
+                try:
+                    values.append((str(number), json.loads(line)))
+                except json.JSONDecodeError as exc:
+                    bad.append(f"line {number}: {exc.msg}")
+    else:
+        try:
+            values = [("", json.loads(text))]
+        except json.JSONDecodeError as exc:
+            yield FileProblem(str(path), f"not valid JSON (line {exc.lineno}: {exc.msg}) — "
+                              "fix it, or write one record per line as .jsonl")
+            return
+    for tag, value in values:
+        for rec_tag, record in _expand(value, tag):
+            article = _record(record, f"{stem}#{rec_tag}" if rec_tag else stem, path)
+            if isinstance(article, RawArticle):
+                found += 1
+                yield article
+            elif article is not None:
+                where = f"{'line' if lines else 'record'} {rec_tag.split('.')[0]}".strip()
+                bad.append(f"{where}: {article}")
+    summary = f"{len(bad)} broken {'lines' if lines else 'records'} (first at {bad[0]})" if bad else ""
+    if not found:
+        yield FileProblem(str(path), "no articles found (expected records with a text field)"
+                          + (f"; {summary}" if bad else ""))
+    elif bad:
+        yield FileProblem(str(path), summary + " — the other records were read")
+
+
+def _expand(value: Any, tag: str, depth: int = 0) -> Iterator[tuple[str, Any]]:
+    """Records inside one JSON value: itself, a list, or a wrapper with a list field."""
+    if isinstance(value, dict) and depth < 2 and not any(k in value for k in _TEXT_KEYS):
+        value = next((value[k] for k in _LIST_KEYS if isinstance(value.get(k), list)), value)
+    if isinstance(value, list) and depth < 2:
+        for i, item in enumerate(value):
+            yield from _expand(item, f"{tag}.{i}" if tag else str(i), depth + 1)
+        return
+    yield tag, value
+
+
+def _record(rec: Any, fallback_id: str, path: Path) -> RawArticle | str | None:
+    """One record as an article; a reason string when malformed; None when not an article."""
+    if not isinstance(rec, dict):
+        return "not a JSON object"
+    text = next((rec[k] for k in _TEXT_KEYS if rec.get(k) is not None), None)
+    if text is None:
+        return None  # e.g. a question line in a QA file: nothing to index, nothing wrong
+    if not isinstance(text, str):
+        return f"text is a {type(text).__name__}, not a string"
+    if not text.strip():
+        return None
+
+    def first_str(keys: tuple[str, ...]) -> str | None:
+        for k in keys:
+            v = rec.get(k)
+            if isinstance(v, dict):
+                v = v.get("name")
+            if isinstance(v, str) and v.strip():
+                return v.strip()
+            if isinstance(v, int) and not isinstance(v, bool) and k in _ID_KEYS:
+                return str(v)
+        return None
+
+    url = first_str(_URL_KEYS)
+    raw_date = first_str(_DATE_KEYS)
+    domain = urlsplit(url).hostname if url else None
+    return RawArticle(
+        doc_id=url or first_str(_ID_KEYS) or fallback_id,
+        text=text,
+        title=first_str(_TITLE_KEYS),
+        source=first_str(_SOURCE_KEYS) or (domain.removeprefix("www.") if domain else None),
+        url=url,
+        published=parse_date(raw_date) if raw_date else None,
+        path=str(path),
+    )
+
+
+def _read_html(html: str, path: Path, stem: str) -> RawArticle:
+    """Metadata from the page head; the html itself stays in ``text`` for cleaning."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    tree = LexborHTMLParser(html)
+
+    def meta(*selectors: str) -> str | None:
+        for sel in selectors:
+            node = tree.css_first(sel)
+            if node is not None:
+                value = node.attributes.get("content") or node.attributes.get("datetime")
+                value = value or node.text(strip=True)
+                if value and value.strip():
+                    return " ".join(value.split())
+        return None
+
+    published = meta('meta[property="article:published_time"]', 'meta[name="pubdate"]',
+                     'meta[itemprop="datePublished"]', "time[datetime]")
+    return RawArticle(
+        doc_id=stem, text=html, is_html=True, path=str(path),
+        title=meta("h1", 'meta[property="og:title"]', "title"),
+        source=meta('meta[property="og:site_name"]'),
+        url=None,
+        published=parse_date(published) if published else None,
+    )
+
+
+def _strip_markdown(text: str) -> tuple[str | None, str]:
+    """Title from the first '# ' heading; links, images and emphasis marks to plain text."""
+    title = None
+    m = re.search(r"^\s*#[ \t]+(.+?)[ \t#]*$", text, re.M)
+    if m and not text[: m.start()].strip():
+        title, text = m[1].strip(), text[m.end():]
+    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", text)
+    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"^#{1,6}[ \t]+", "", text, flags=re.M)
+    text = re.sub(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1", r"\2", text)
+    return title, text

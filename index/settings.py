@@ -1,0 +1,105 @@
+"""The one settings object: every knob, its default and its environment variable.
+
+Every field can be overridden with an environment variable ``ASSISTANT_<FIELD>``
+(for example ``ASSISTANT_STORE_DIR=/data/news``). Unknown keyword arguments fail
+loudly (``extra="forbid"``) so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Validated configuration for indexing and answering."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_", extra="forbid", frozen=True, validate_default=True
+    )
+
+    # --- where things live -------------------------------------------------
+    store_dir: Path = Field(
+        Path("store"),
+        description="Folder holding the index (Chroma data, manifest, keyword index).",
+    )
+
+    # --- vector store ------------------------------------------------------
+    chroma_host: str | None = Field(
+        None,
+        description="Chroma server host. Unset: embedded Chroma on disk inside store_dir.",
+    )
+    chroma_port: int = Field(8000, description="Chroma server port.")
+    chroma_ssl: bool = Field(False, description="Use HTTPS to reach the Chroma server.")
+    chroma_auth_header: SecretStr | None = Field(
+        None,
+        description="Optional 'Header-Name: value' sent to the Chroma server (e.g. a token).",
+    )
+    collection: str = Field("news", description="Chroma collection name.")
+
+    # --- embedding ---------------------------------------------------------
+    embedder: Literal["torch", "onnx"] = Field(
+        "torch",
+        description="Embedding backend: 'torch' (sentence-transformers) or 'onnx' "
+        "(int8 ONNX all-MiniLM-L6-v2, no torch import, fast start).",
+    )
+    embed_batch_size: int = Field(64, ge=1, le=4096, description="Texts per embedding batch.")
+    max_seq_length: int = Field(
+        256, ge=32, le=512, description="Model token limit; longer chunks are truncated."
+    )
+
+    # --- chunking ----------------------------------------------------------
+    chunk_chars: int = Field(
+        600, ge=100, le=10_000, description="Target chunk size in characters."
+    )
+    chunk_overlap_sentences: int = Field(
+        1, ge=0, le=10, description="Sentences repeated at the start of the next chunk."
+    )
+    max_file_mb: float = Field(
+        20.0, gt=0, description="Files larger than this are refused with a message."
+    )
+
+    # --- retrieval and answering -------------------------------------------
+    top_k: int = Field(8, ge=1, le=100, description="Chunks retrieved per question.")
+    candidates: int = Field(
+        40, ge=1, le=1000, description="Candidates from each retriever before fusion."
+    )
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    answer_sentences: int = Field(
+        2, ge=1, le=3, description="Most sentences in an extractive answer."
+    )
+    abstain_threshold: float = Field(
+        0.42,
+        ge=0.0,
+        le=1.0,
+        description="Evidence score under which the assistant abstains "
+        "(calibrated on eval/seeds.jsonl, see README).",
+    )
+    max_question_chars: int = Field(
+        2000, ge=10, description="Questions longer than this are refused."
+    )
+    answerer: Literal["extractive", "llama-cpp", "openai"] = Field(
+        "extractive", description="Who writes the answer."
+    )
+    unsupported: Literal["remove", "flag"] = Field(
+        "remove",
+        description="What verification does with a generated sentence its sources "
+        "do not support.",
+    )
+
+    # --- LLM answerers (optional) --------------------------------------------
+    llm_model_path: Path | None = Field(
+        None, description="GGUF file for 'llama-cpp'. Unset: the packaged Gemma 3 270M."
+    )
+    llm_base_url: str | None = Field(
+        None, description="OpenAI-compatible endpoint for 'openai', e.g. http://127.0.0.1:8080/v1."
+    )
+    llm_model: str = Field("local", description="Model name sent to the OpenAI-compatible server.")
+    llm_api_key: SecretStr | None = Field(
+        None, description="API key for the OpenAI-compatible server (never logged)."
+    )
+    llm_max_tokens: int = Field(160, ge=8, le=4096, description="Most tokens an LLM answer uses.")
+    llm_timeout: float = Field(120.0, gt=0, description="Seconds to wait for an LLM answer.")
