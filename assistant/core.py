@@ -90,7 +90,9 @@ class Assistant:
         notes: list[str] = []
         if filters.active and not passages:
             notes.append("no indexed article matches the filters")
-        selection = select(query, top, self.settings.answer_sentences)
+        articles = {d: f"{a.title}\n{a.text}" for d in {p.doc_id for p in top}
+                    if (a := retriever.manifest.article(d)) is not None}
+        selection = select(query, top, self.settings.answer_sentences, articles)
         if (not selection.sentences or selection.missing
                 or selection.evidence < self.settings.abstain_threshold):
             if selection.missing:
@@ -98,8 +100,9 @@ class Assistant:
             answer = Answer(question=question, text=ABSTAIN_TEXT, abstained=True,
                             closest=tuple(top[:3]), notes=tuple(notes), retrieved=tuple(top))
         else:
-            answer = compose(question, selection.sentences, candidates(passages),
-                             self.document, retrieved=top)
+            cited = [c.passage.doc_id for c in selection.sentences]
+            pool = candidates(passages + retriever.story_passages(cited))
+            answer = compose(question, selection.sentences, pool, self.document, retrieved=top)
         return _timed(answer, started)
 
     def chat(self) -> Any:

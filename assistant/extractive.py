@@ -31,7 +31,7 @@ class Candidate:
     end: int
     text: str
     score: float = 0.0
-    coverage: float = 0.0
+    coverage: float = 0.0  # the evidence score: question coverage near the sentence + similarity
 
 
 @dataclass(frozen=True)
@@ -56,58 +56,99 @@ def candidates(passages: list[Passage]) -> list[Candidate]:
     return out
 
 
-def select(question: str, passages: list[Passage], max_sentences: int = 2) -> Selection:
-    """Score the sentences of ``passages`` against ``question`` and pick the answer."""
+MIN_WORDS = 6  # shorter "sentences" are headings and captions, not answers
+
+
+def select(question: str, passages: list[Passage], max_sentences: int = 2,
+           articles: dict[str, str] | None = None) -> Selection:
+    """Score the sentences of ``passages`` against ``question`` and pick the answer.
+
+    ``articles`` (doc id -> title and text) lets a sentence count names its article
+    mentions elsewhere ("he" in the sentence, "Macron" two paragraphs up).
+    """
     q_terms = set(lexical.terms(question))
-    pool = candidates(passages)
+    pool = [c for c in candidates(passages) if len(lexical.words(c.text)) >= MIN_WORDS]
     if not pool or not q_terms:
         return Selection((), 0.0, ())
     sent_terms = [set(lexical.terms(c.text)) for c in pool]
     df = Counter(t for ts in sent_terms for t in ts & q_terms)
     weight = {t: math.log(1 + (len(pool) + 1) / (1 + df.get(t, 0))) for t in q_terms}
+    for t in lexical.head_nouns(question) & q_terms:  # "which agency": the agency matters most
+        weight[t] *= 2
     total = sum(weight.values())
-    passage_terms = {p.chunk_id: set(lexical.terms(p.text)) for p in passages}
+
+    def cover(ts: set[str]) -> float:
+        return sum(weight[t] for t in q_terms & ts) / total
+
+    by_doc: dict[str, list[int]] = {}
+    for i, c in enumerate(pool):
+        by_doc.setdefault(c.passage.doc_id, []).append(i)
     kind = lexical.need(question)
+    asked = _name_parts(question)
     best_dense = max(p.dense for p in passages) or 1.0
-    scored: list[Candidate] = []
-    for c, ts in zip(pool, sent_terms, strict=True):
-        cov = sum(weight[t] for t in q_terms & ts) / total
-        ctx = sum(weight[t] for t in q_terms & passage_terms[c.passage.chunk_id]) / total
-        fits = lexical.satisfies(c.text, kind) if kind else True
-        score = 0.5 * cov + 0.15 * ctx + 0.25 * (c.passage.dense / best_dense) + 0.1 * fits
-        scored.append(Candidate(c.passage, c.start, c.end, c.text, score, cov))
-    scored.sort(key=lambda c: (-c.score, c.passage.rank, c.start))
-    first = scored[0]
+    scored: list[tuple[Candidate, bool, bool]] = []
+    for i, (c, ts) in enumerate(zip(pool, sent_terms, strict=True)):
+        local = ts | _neighbour_terms(i, pool, sent_terms, by_doc)
+        cov, loc = cover(ts), cover(local)
+        fits = lexical.satisfies(c.text, kind, question) if kind else True
+        where = (articles or {}).get(c.passage.doc_id) or _neighbour_text(i, pool, by_doc)
+        names_ok = lexical.mentions(where, asked) if asked else True
+        score = 0.45 * cov + 0.2 * loc + 0.2 * (c.passage.dense / best_dense) + 0.15 * fits
+        evidence = 0.5 * loc + 0.5 * max(0.0, c.passage.dense)
+        scored.append((Candidate(c.passage, c.start, c.end, c.text, score, evidence), fits, names_ok))
+    scored.sort(key=lambda x: (-x[0].score, x[0].passage.rank, x[0].start))
+    everything = " ".join(p.text + " " + p.title for p in passages)
+    missing = tuple(sorted(n for n in asked if not lexical.mentions(everything, {n})))
+    usable = [c for c, fits, names_ok in scored if fits and names_ok]
+    if not usable:
+        return Selection((), 0.0, missing)
+    first = usable[0]
     chosen = [first]
     covered = q_terms & set(lexical.terms(first.text))
-    for c in scored[1:max(1, 12)]:
+    for c in usable[1:12]:
         if len(chosen) >= max_sentences:
             break
         adds = (q_terms & set(lexical.terms(c.text))) - covered
-        if (c.score >= 0.8 * first.score and adds and not _same(c.text, first.text)):
+        gain = sum(weight[t] for t in adds) / total
+        if c.score >= 0.8 * first.score and gain >= 0.2 and not _same(c.text, first.text):
             chosen.append(c)
             covered |= adds
-    missing = _missing_names(question, passages)
-    evidence = 0.55 * first.coverage + 0.45 * max(0.0, first.passage.dense)
-    return Selection(tuple(sorted(chosen, key=lambda c: (c.passage.rank, c.start))), evidence, missing)
+    return Selection(tuple(chosen), first.coverage, missing)
+
+
+def _neighbour_ids(i: int, pool: list[Candidate], by_doc: dict[str, list[int]]) -> list[int]:
+    """Indexes of the two sentences before and after sentence ``i`` in its article."""
+    same = by_doc[pool[i].passage.doc_id]
+    ordered = sorted(same, key=lambda j: pool[j].start)
+    k = ordered.index(i)
+    return [ordered[j] for j in (k - 2, k - 1, k + 1, k + 2) if 0 <= j < len(ordered)
+            and abs(pool[ordered[j]].start - pool[i].start) < 1500]
+
+
+def _neighbour_terms(i: int, pool: list[Candidate], terms: list[set[str]],
+                     by_doc: dict[str, list[int]]) -> set[str]:
+    out: set[str] = set()
+    for j in _neighbour_ids(i, pool, by_doc):
+        out |= terms[j]
+    return out
+
+
+def _neighbour_text(i: int, pool: list[Candidate], by_doc: dict[str, list[int]]) -> str:
+    """The sentence, its neighbours, its passage and its article's title: where names must be."""
+    parts = [pool[i].text] + [pool[j].text for j in _neighbour_ids(i, pool, by_doc)]
+    return " ".join([*parts, pool[i].passage.text, pool[i].passage.title])
+
+
+def _name_parts(text: str) -> set[str]:
+    """Capitalised names as single lower-case words ("Putin-Macron" -> putin, macron)."""
+    out: set[str] = set()
+    for name in lexical.names(text):
+        out.update(p for p in name.replace("’s", "").replace("'s", "").split("-") if len(p) > 1)
+    return out
 
 
 def _same(a: str, b: str) -> bool:
     return lexical.overlap(set(lexical.terms(a)), set(lexical.terms(b))) >= 0.6
-
-
-def _missing_names(question: str, passages: list[Passage]) -> tuple[str, ...]:
-    """Names in the question that appear in none of the passages or their titles."""
-    asked = lexical.names(question)
-    if not asked:
-        return ()
-    seen = set()
-    for p in passages:
-        seen.update(lexical.words(p.text))
-        seen.update(lexical.words(p.title))
-    stems = {lexical.terms(w)[0] if lexical.terms(w) else w for w in seen}
-    return tuple(sorted(n for n in asked if n not in seen and
-                        (lexical.terms(n)[0] if lexical.terms(n) else n) not in stems))
 
 
 def near_duplicates(sentence: str, others: list[Candidate], threshold: float = 0.6) -> list[Candidate]:

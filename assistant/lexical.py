@@ -10,10 +10,13 @@ _WORD = re.compile(r"[^\W_]+(?:[’'.-][^\W_]+)*", re.UNICODE)
 _MONTHS = ("january february march april may june july august september october november "
            "december jan feb mar apr jun jul aug sep sept oct nov dec").split()
 _WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+_CALENDAR = frozenset(_MONTHS + _WEEKDAYS)
+_FULL_MONTHS = [m for m in _MONTHS[:12] if m != "may"]  # "may" alone is a verb too
 _DATE = re.compile(
     r"\b(?:(?:" + "|".join(_MONTHS) + r")\.?\s+\d{1,2}\b|\d{1,2}\s+(?:" + "|".join(_MONTHS)
     + r")\b|(?:" + "|".join(_WEEKDAYS) + r")\b|(?:19|20)\d\d\b|\d{4}-\d\d-\d\d|"
-    r"yesterday|today|tomorrow|the day before|last week|this week)", re.IGNORECASE)
+    r"yesterday|today|tomorrow|the day before|last week|this week|"
+    r"(?:" + "|".join(_FULL_MONTHS) + r")\b)", re.IGNORECASE)
 _NUMBER = re.compile(r"\b\d[\d,.]*\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|"
                      r"hundred|thousand|million|billion|dozen)s?\b", re.IGNORECASE)
 _NAME = re.compile(r"\b[A-Z][\w’'-]*(?:\s+(?:of\s+the\s+|of\s+)?[A-Z][\w’'-]*)*")
@@ -40,9 +43,12 @@ def _stemmer() -> Any:
     return Stemmer.Stemmer("english")
 
 
+_POSSESSIVE = re.compile(r"[’']s?$")
+
+
 def words(text: str) -> list[str]:
-    """Lower-cased word tokens."""
-    return [w.lower() for w in _WORD.findall(text)]
+    """Lower-cased word tokens, possessives dropped ("Russia’s" -> "russia")."""
+    return [_POSSESSIVE.sub("", w.lower()) for w in _WORD.findall(text)]
 
 
 @lru_cache(maxsize=65536)
@@ -72,9 +78,43 @@ def names(text: str) -> set[str]:
         first = not before or before[-1] in ".!?\"“‘:\n"
         for i, w in enumerate(m.group().split()):
             lw = w.lower()
-            if (i == 0 and first) or lw in STOPWORDS or lw in QUESTION_WORDS or lw in ("of", "the"):
+            if ((i == 0 and first) or lw in STOPWORDS or lw in QUESTION_WORDS or lw in _CALENDAR
+                    or lw in ("of", "the")):
                 continue
             out.add(lw.strip("’'"))
+    return out
+
+
+# Common short forms in news; a question's "US" is found as "United States" and back.
+ALIASES = {"us": ("united states", "american", "america", "washington"),
+           "u.s": ("united states", "american"), "usa": ("united states", "american"),
+           "uk": ("united kingdom", "britain", "british"), "eu": ("european union",),
+           "un": ("united nations",), "kyiv": ("kiev",), "kiev": ("kyiv",),
+           "kremlin": ("russia", "moscow", "putin"), "white": ("us", "biden")}
+
+
+def mentions(text: str, name_parts: set[str]) -> bool:
+    """Whether every name (lower-case word) occurs in ``text``, directly or by a common alias."""
+    lowered = " ".join(words(text))
+    have = set(lowered.split())
+    for name in name_parts:
+        if name in have:
+            continue
+        if any(a in have or f" {a} " in f" {lowered} " for a in ALIASES.get(name, ())):
+            continue
+        if any(v in have for v in _variants(name)):
+            continue
+        return False
+    return True
+
+
+def _variants(name: str) -> list[str]:
+    """Plural and demonym forms: russians -> russian, russian -> russia, ukrainian -> ukraine."""
+    out = []
+    if name.endswith("s"):
+        out.append(name[:-1])
+    if name.endswith("ian") or name.endswith("an"):
+        out += [name[:-1], name[:-2] + "e", name[:-3] + "e", name[:-2]]
     return out
 
 
@@ -84,22 +124,36 @@ def need(question: str) -> str | None:
     if re.search(r"\b(when|what date|which date|what day|which day|what year|which year|"
                  r"how long ago|since when)\b", q):
         return "date"
+    if re.search(r"\bhow many (?:sources|outlets|reports|articles|media|news)", q):
+        return None  # answered by who reports it (reported_by), not by a number in the text
     if re.search(r"\b(how many|how much|what number|what percentage|how old)\b", q):
         return "number"
-    if re.search(r"\b(who|whom|whose|which (?:country|city|channel|agency|outlet|station|"
-                 r"newspaper|president|leader|official)|what (?:channel|agency|country|city))\b", q):
+    if re.search(r"\b(where|who|whom|whose|(?:which|what)(?: \w+){0,2} (?:country|countries|city|channel|"
+                 r"agency|outlet|station|newspaper|paper|president|leader|official|minister|"
+                 r"organi[sz]ation|institute|company|spokesman|spokesperson))\b", q):
         return "name"
     return None
 
 
-def satisfies(sentence: str, kind: str | None) -> bool:
+def satisfies(sentence: str, kind: str | None, question: str = "") -> bool:
+    """Whether ``sentence`` holds a value of ``kind`` that the question does not already give."""
     if kind == "date":
-        return has_date(sentence)
+        return bool({m.group().lower() for m in _DATE.finditer(sentence)}
+                    - {m.group().lower() for m in _DATE.finditer(question)})
     if kind == "number":
-        return has_number(sentence)
+        return bool({m.group().lower() for m in _NUMBER.finditer(sentence)}
+                    - {m.group().lower() for m in _NUMBER.finditer(question)})
     if kind == "name":
-        return bool(names(sentence))
+        return bool(names(sentence) - names(question))
     return False
+
+
+def head_nouns(question: str) -> set[str]:
+    """The stems a "which/what X" question asks about ("which news agency" -> news, agenc)."""
+    m = re.search(r"\b(?:which|what)((?: [a-z]+){1,2})", question.lower())
+    if not m:
+        return set()
+    return set(terms(m.group(1)))
 
 
 def overlap(a: set[str], b: set[str]) -> float:

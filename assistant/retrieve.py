@@ -20,7 +20,6 @@ from index.manifest import Manifest
 from index.settings import Settings
 from index.vectors import VectorStore
 
-MAX_PER_CLUSTER = 2
 
 
 @dataclass(frozen=True)
@@ -157,6 +156,25 @@ class Retriever:
             ))
         return _diversify(passages, k)
 
+    def story_passages(self, doc_ids: Sequence[str], limit: int = 12) -> list[Passage]:
+        """Every chunk of the other articles in the stories of ``doc_ids`` (for corroboration)."""
+        self.refresh()
+        clusters = {m.cluster_id for d in doc_ids if (m := self._meta.get(d))}
+        mates = sorted(d for d, m in self._meta.items() if m.cluster_id in clusters and d not in doc_ids)
+        ids = [c for d in mates[:limit] for c in self._chunks_of.get(d, [])]
+        rows = self.manifest.chunk_rows(ids)
+        texts = self._texts(rows)
+        out = []
+        for cid, (doc_id, start, end, sentences) in rows.items():
+            meta = self._meta.get(doc_id)
+            if meta is None or cid not in texts:
+                continue
+            out.append(Passage(
+                chunk_id=cid, doc_id=doc_id, text=texts[cid], start=start, end=end, title=meta.title,
+                source=meta.source, url=meta.url, published=meta.published, cluster_id=meta.cluster_id,
+                sentences=tuple(tuple(s) for s in json.loads(sentences)), rank=10_000))
+        return out
+
     def _texts(self, rows: dict[str, tuple[str, int, int, str]]) -> dict[str, str]:
         texts: dict[str, str | None] = {}
         out: dict[str, str] = {}
@@ -179,12 +197,13 @@ class Retriever:
 
 
 def _diversify(passages: list[Passage], k: int) -> list[Passage]:
-    """Keep at most ``MAX_PER_CLUSTER`` passages per story in the top ``k``; the rest follow."""
+    """Let one story (a cluster of copies) fill at most half of the top ``k``; the rest follow."""
+    cap = max(2, k // 2)
     top: list[Passage] = []
     rest: list[Passage] = []
     per: dict[str, int] = {}
     for p in passages:
-        if len(top) < k and per.get(p.cluster_id, 0) < MAX_PER_CLUSTER:
+        if len(top) < k and per.get(p.cluster_id, 0) < cap:
             top.append(p)
             per[p.cluster_id] = per.get(p.cluster_id, 0) + 1
         else:

@@ -81,14 +81,19 @@ _OUTLETS = (
 _TITLE_SOURCE = re.compile(r"\s+(?:[–—-]|\|)\s+([^–—|]{2,40})$")
 _DATELINE_ALONE = re.compile(
     rf"^(?:[A-Z][\w.'-]*(?:[ ,]+[A-Z][\w.'-]*){{0,3}}\s+)?\(?({_OUTLETS})\)?\s*[—–-]\s*$")
-_DATELINE = re.compile(
-    r"^(?:[A-Z][\w.'-]*(?:[ ,]+[A-Z][\w.'-]*){0,3}\s+)?\(([A-Z][\w&.' -]{0,30}?)\)"
-    r"\s*(?:[—–-]\s*)?(?=\S)")
-_BLOCK_TAGS = frozenset(
-    "p div section article main header h1 h2 h3 h4 h5 h6 li ul ol blockquote pre table tr "
-    "figure figcaption dl dt dd hr address".split())
+_DATELINE = re.compile(  # an outlet in parentheses: "(CNN)", "London (CNN Business)", "(AP) —"
+    rf"^(?:[A-Z][\w.'-]*(?:[ ,]+[A-Z][\w.'-]*){{0,3}}\s+)?\(({_OUTLETS}|[A-Z]{{2,6}}"
+    r"(?: [A-Z][a-z]+)?)\)\s*(?:[—–-]\s*)?(?=\S)")
+_BLOCK_TAGS = frozenset({
+    "p", "div", "section", "article", "main", "header", "h1", "h2", "h3", "h4", "h5", "h6", "li",
+    "ul", "ol", "blockquote", "pre", "table", "tr", "figure", "figcaption", "dl", "dt", "dd", "hr",
+    "address"})
 _DROP_TAGS = ["script", "style", "noscript", "nav", "footer", "aside", "form", "iframe", "svg",
               "button", "template", "select"]
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]*\s+(?=[\"“A-ZА-Я0-9])")
+_ABBREVIATION = re.compile(  # "Roe v. Wade", "Lt. Uhura", "Jan. 6" do not end a sentence
+    r"(?:^|\W)(?:[A-Za-z]|Mr|Mrs|Ms|Dr|Lt|St|Gen|Sen|Rep|Gov|Jr|Sr|vs|No|Jan|Feb|Mar|Apr|Aug|"
+    r"Sept?|Oct|Nov|Dec|U\.S|U\.K)\.[\"”’)]*$")
 _HEADLINE_END = re.compile(r"[.!?…:;,][\"”’')»]*$")
 
 
@@ -177,7 +182,7 @@ def _strip_furniture(text: str) -> tuple[list[list[str]], str | None]:
                 continue
             if _SIDEBAR.match(line.strip(" -–—:.!")):
                 if body_chars >= 150:  # a sidebar after the article: drop it all
-                    return _trim_tail(kept + [lines])
+                    return _trim_tail([*kept, lines])
                 continue
             key = re.sub(r"\W+", " ", line).casefold().strip()
             if key == previous or _DROP_LINE.search(line) or (appeal and _APPEAL.search(line)):
@@ -212,7 +217,7 @@ def _trim_tail(paragraphs: list[list[str]]) -> tuple[list[list[str]], str | None
 
 def _is_headline(line: str) -> bool:
     words = line.split()
-    return (2 <= len(words) <= 25 and len(line) <= 160 and not _HEADLINE_END.search(line)
+    return (3 <= len(words) <= 25 and len(line) <= 160 and not _HEADLINE_END.search(line)
             and not line[0].islower())
 
 
@@ -225,6 +230,8 @@ def _take_title(paragraphs: list[list[str]], given: str) -> tuple[str, list[list
         line = paragraphs[i][j]
         following = paragraphs[lines[n + 1][0]][lines[n + 1][1]] if n + 1 < len(lines) else ""
         teaser = line.removesuffix("...").removesuffix("…").rstrip()
+        if _DATELINE_ALONE.match(line):
+            break  # "New York CNN —" is no headline; _strip_dateline takes it
         if _BREADCRUMB.match(line) or (line != teaser and 15 <= len(teaser) <= 200
                                        and teaser[-15:] in following):
             drop.add((i, j))
@@ -272,8 +279,15 @@ def _strip_dateline(paragraphs: list[list[str]]) -> str | None:
 
 
 def _first_sentence(body: str, limit: int = 90) -> str:
-    """The first sentence, cut at a word boundary near ``limit`` characters with '…'."""
-    first = re.split(r"(?<=[.!?])[\"”’)]*\s+(?=[\"“A-ZА-Я0-9])|\n", body.strip(), maxsplit=1)[0]
+    """The first sentence, cut at a word boundary near ``limit`` characters with '…'.
+    Short lines before it (bylines such as 'Patrick Ryan', 'USA TODAY') are passed over."""
+    lines = body.strip().split("\n")
+    line = next((ln for ln in lines if len(ln.split()) >= 6), lines[0])
+    first = line
+    for end in _SENTENCE_END.finditer(line):
+        if not _ABBREVIATION.search(line, max(0, end.start() - 8), end.start()):
+            first = line[: end.start()]
+            break
     first = first.rstrip(". ")
     if len(first) <= limit:
         return first

@@ -73,6 +73,11 @@ _REL_BEFORE = re.compile(r"(?P<rel>last|next|this past|this)\s+$", re.I)
 _NAMED_DAY = re.compile(
     r"\b(?:Good|Black|Cyber|Ash|Super|Holy|Maundy|Palm|Easter|Bloody|Giving|Fat|Shrove)\s+$"
 )
+# A bare weekday is the last such day before publication ("announced Sunday") unless the
+# clause is about the future ("will dock by Wednesday").
+_FUTURE = re.compile(
+    r"\b(?:will|shall|won't|(?:is|are|was|were) (?:expected|scheduled|due|set|going) to|"
+    r"plans? to|until|till)\b|'ll\b", re.I)
 _ABSOLUTE = [pattern for kind, pattern, _ in _PATTERNS if kind == "absolute"]
 _LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
@@ -153,6 +158,8 @@ def _matches(text: str) -> list[_Hit]:
                     continue
                 if r := _REL_BEFORE.search(before):
                     start, fields["rel"] = start - len(r.group(0)), r["rel"].lower()
+                elif _FUTURE.search(_clause_before(text, start)):
+                    fields["rel"] = "coming"
             hit = _Hit(start, m.end(), kind, fields)
             found.append((start, start - m.end(), rank, hit))
     chosen: list[_Hit] = []
@@ -162,6 +169,12 @@ def _matches(text: str) -> list[_Hit]:
             chosen.append(hit)
             end = hit.end
     return chosen
+
+
+def _clause_before(text: str, start: int) -> str:
+    """The words before ``start`` back to the sentence start (at most 120 characters)."""
+    window = text[max(0, start - 120) : start]
+    return re.split(r"[.!?;\n]\s", window)[-1]
 
 
 def _resolve(hit: _Hit, anchor: date | None, last: date | None) -> date | None:
@@ -185,6 +198,8 @@ def _resolve(hit: _Hit, anchor: date | None, last: date | None) -> date | None:
         rel = f.get("rel") or ""
         if rel == "next":
             return anchor + timedelta(days=(target - anchor.weekday() - 1) % 7 + 1)
+        if rel == "coming":  # "will meet on Friday": the Friday on or after publication
+            return anchor + timedelta(days=(target - anchor.weekday()) % 7)
         back = (anchor.weekday() - target) % 7
         if rel in ("last", "this past") and back == 0:
             back = 7  # "last Monday" written on a Monday means a week ago

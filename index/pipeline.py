@@ -168,6 +168,10 @@ class Indexer:
                 continue
             seen.add(item.doc_id)
             article = clean(item, self.settings)
+            if not article.text.strip():
+                failed.append(FileProblem(item.path or item.doc_id,
+                                          f"{item.doc_id}: no article text left after removing boilerplate"))
+                continue
             old = known.get(article.doc_id)
             if old is not None and old[0] == article.content_hash and old[1] == "done":
                 counts.unchanged += 1

@@ -43,6 +43,8 @@ class _File(NamedTuple):
 def iter_articles(paths: Sequence[str | Path], max_file_mb: float = 20.0) -> Iterator[Item]:
     """Yield one ``RawArticle`` per article found in ``paths`` (files or folders, walked
     recursively in sorted order) and one ``FileProblem`` per input that could not be used."""
+    if isinstance(paths, str | Path):
+        paths = [paths]  # one path given bare, not a list of characters
     files: list[_File] = []
     for given in paths:
         yield from _collect(Path(given), files)
@@ -58,10 +60,9 @@ def iter_articles(paths: Sequence[str | Path], max_file_mb: float = 20.0) -> Ite
                         best[item.url] = key
     for f_no, f in enumerate(files):
         for pos, item in enumerate(_read(f.path, ids[f.path], limit, max_file_mb)):
-            if isinstance(item, RawArticle) and item.url:
-                if best.get(item.url, (0, f_no, pos))[1:] != (f_no, pos):
-                    continue  # a duplicate url: its longest copy is yielded instead
-            yield item
+            winner = best.get(item.url or "", (0, f_no, pos)) if isinstance(item, RawArticle) else None
+            if winner is None or winner[1:] == (f_no, pos):
+                yield item  # a duplicate url is skipped: its longest copy is yielded instead
 
 
 def _collect(given: Path, files: list[_File]) -> Iterator[FileProblem]:
@@ -130,25 +131,19 @@ def _doc_stems(files: list[_File]) -> dict[Path, str]:
 
 def _read(path: Path, stem: str, limit: int, max_mb: float) -> Iterator[Item]:
     """Every article of one file, or the one problem that stops it."""
-    def problem(reason: str) -> FileProblem:
-        return FileProblem(str(path), reason)
-
     try:
         size = path.stat().st_size
-        if size > limit:
-            yield problem(f"file is {size / _MB:.1f} MB, over the {max_mb:g} MB limit — "
-                          "split it or raise ASSISTANT_MAX_FILE_MB")
-            return
-        data = path.read_bytes()
+        data = path.read_bytes() if size <= limit else None
     except OSError as exc:
-        yield problem(f"cannot read file: {exc.strerror or exc}")
+        yield FileProblem(str(path), f"cannot read file: {exc.strerror or exc}")
         return
-    text = decode(data)
-    if text is None:
-        yield problem("binary file, not text — save it as UTF-8 text")
-        return
-    if not text.strip():
-        yield problem("empty file")
+    text = decode(data) if data is not None else None
+    reason = (f"file is {size / _MB:.1f} MB, over the {max_mb:g} MB limit — split it or raise "
+              "ASSISTANT_MAX_FILE_MB" if data is None
+              else "binary file, not text — save it as UTF-8 text" if text is None
+              else "empty file" if not text.strip() else None)
+    if reason or text is None:
+        yield FileProblem(str(path), reason or "empty file")
         return
     suffix = path.suffix.lower()
     if suffix in (".json", ".jsonl"):
@@ -180,13 +175,13 @@ def decode(data: bytes) -> str | None:
 def _decode_legacy(data: bytes) -> str:
     """Russian cp1251 and Western cp1252 by a byte heuristic that also works on short texts;
     other code pages by charset_normalizer when there is enough text to judge."""
-    high = [i for i, b in enumerate(data) if b >= 0x80]
-    in_runs = sum(1 for i in high if (i > 0 and data[i - 1] >= 0x80)
-                  or (i + 1 < len(data) and data[i + 1] >= 0x80))
-    as_cyrillic = data.decode("cp1251", errors="replace")
-    cyrillic = sum(1 for c in as_cyrillic if "\u0400" <= c <= "\u04ff")
+    sample = data[:65536]
+    high = [i for i, b in enumerate(sample) if b >= 0x80]
+    in_runs = sum(1 for i in high if (i > 0 and sample[i - 1] >= 0x80)
+                  or (i + 1 < len(sample) and sample[i + 1] >= 0x80))
+    cyrillic = sum(1 for c in sample.decode("cp1251", errors="replace") if "\u0400" <= c <= "\u04ff")
     if in_runs >= 0.6 * len(high) and cyrillic >= 0.8 * len(high):
-        return as_cyrillic  # Cyrillic words are runs of high bytes; accents are lone ones
+        return data.decode("cp1251", errors="replace")  # Cyrillic words: runs of high bytes
     if len(data) >= 400:
         try:
             from charset_normalizer import from_bytes
@@ -273,14 +268,9 @@ def _record(rec: Any, fallback_id: str, path: Path) -> RawArticle | str | None:
     raw_date = first_str(_DATE_KEYS)
     domain = urlsplit(url).hostname if url else None
     return RawArticle(
-        doc_id=url or first_str(_ID_KEYS) or fallback_id,
-        text=text,
-        title=first_str(_TITLE_KEYS),
-        source=first_str(_SOURCE_KEYS) or (domain.removeprefix("www.") if domain else None),
-        url=url,
-        published=parse_date(raw_date) if raw_date else None,
-        path=str(path),
-    )
+        doc_id=url or first_str(_ID_KEYS) or fallback_id, text=text, url=url, path=str(path),
+        title=first_str(_TITLE_KEYS), published=parse_date(raw_date) if raw_date else None,
+        source=first_str(_SOURCE_KEYS) or (domain.removeprefix("www.") if domain else None))
 
 
 def _read_html(html: str, path: Path, stem: str) -> RawArticle:
@@ -305,9 +295,7 @@ def _read_html(html: str, path: Path, stem: str) -> RawArticle:
         doc_id=stem, text=html, is_html=True, path=str(path),
         title=meta("h1", 'meta[property="og:title"]', "title"),
         source=meta('meta[property="og:site_name"]'),
-        url=None,
-        published=parse_date(published) if published else None,
-    )
+        published=parse_date(published) if published else None)
 
 
 def _strip_markdown(text: str) -> tuple[str | None, str]:

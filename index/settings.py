@@ -72,7 +72,7 @@ class Settings(BaseSettings):
         2, ge=1, le=3, description="Most sentences in an extractive answer."
     )
     abstain_threshold: float = Field(
-        0.42,
+        0.48,
         ge=0.0,
         le=1.0,
         description="Evidence score under which the assistant abstains "
