@@ -8,8 +8,11 @@ each of them once, which is where "reported by N outlets" comes from.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import Any
 
 from assistant.extractive import Candidate, near_duplicates
+from assistant.facts import fact_differences
 from assistant.types import Answer, AnswerSentence, Citation, Passage
 from index.models import Article
 
@@ -28,6 +31,18 @@ def citation_for(c: Candidate, number: int, article: Article | None) -> Citation
         quote=c.text, start=c.start, end=c.end, cluster_id=p.cluster_id, resolved_dates=dates,
         score=round(c.score, 4),
     )
+
+
+@lru_cache(maxsize=1)
+def _judge() -> Any:
+    from assistant.support import HeuristicJudge
+
+    return HeuristicJudge()
+
+
+def _supports(passage: str, sentence: str) -> bool:
+    """A copy is cited for a sentence only if it states the same facts (the support judge)."""
+    return not fact_differences(sentence, passage) and bool(_judge().judge([passage], sentence).supported)
 
 
 def compose(
@@ -58,7 +73,8 @@ def compose(
         docs = {c.passage.doc_id}
         backing = [c]
         for dup in near_duplicates(c.text, [o for o in pool if o.passage.doc_id not in docs]):
-            if dup.passage.doc_id not in docs and len(backing) < MAX_CITATIONS_PER_SENTENCE:
+            if (dup.passage.doc_id not in docs and len(backing) < MAX_CITATIONS_PER_SENTENCE
+                    and _supports(dup.text, c.text)):
                 docs.add(dup.passage.doc_id)
                 backing.append(dup)
         marks = tuple(cite(b) for b in backing)

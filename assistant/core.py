@@ -8,10 +8,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from assistant.cite import compose
-from assistant.extractive import candidates, select
+from assistant.answerers import Answerer, Evidence, make_answerer
 from assistant.retrieve import Filters, Retriever, check_question
-from assistant.types import ABSTAIN_TEXT, Answer
+from assistant.types import Answer
 from index.errors import BadQuestionError, NoIndexError
 from index.models import Article, IndexReport, Status
 from index.settings import Settings
@@ -37,6 +36,7 @@ class Assistant:
         self._lock = threading.RLock()
         self._embedder: Any = model  # share one loaded embedding model between assistants
         self._reader: tuple[Any, Any, Retriever] | None = None
+        self._answerer: Answerer | None = None
 
     # --- shared heavy parts ------------------------------------------------------
     def embedder(self) -> Any:
@@ -47,6 +47,17 @@ class Assistant:
 
                 self._embedder = make_embedder(self.settings)
             return self._embedder
+
+    def answerer(self) -> Answerer:
+        """The answerer ``settings.answerer`` names (created once)."""
+        with self._lock:
+            if self._answerer is None:
+                self._answerer = make_answerer(self.settings, self._document_or_none,
+                                               lambda texts: self.embedder().embed(texts))
+            return self._answerer
+
+    def _document_or_none(self, doc_id: str) -> Article | None:
+        return self._retriever().manifest.article(doc_id)
 
     def _retriever(self) -> Retriever:
         with self._lock:
@@ -87,22 +98,12 @@ class Assistant:
         retriever = self._retriever()
         passages = retriever.search(query, filters, k=self.settings.candidates, boost_docs=boost_docs)
         top = passages[: self.settings.top_k]
-        notes: list[str] = []
-        if filters.active and not passages:
-            notes.append("no indexed article matches the filters")
+        notes = ("no indexed article matches the filters",) if filters.active and not passages else ()
         articles = {d: f"{a.title}\n{a.text}" for d in {p.doc_id for p in top}
                     if (a := retriever.manifest.article(d)) is not None}
-        selection = select(query, top, self.settings.answer_sentences, articles)
-        if (not selection.sentences or selection.missing
-                or selection.evidence < self.settings.abstain_threshold):
-            if selection.missing:
-                notes.append("the articles never mention: " + ", ".join(selection.missing))
-            answer = Answer(question=question, text=ABSTAIN_TEXT, abstained=True,
-                            closest=tuple(top[:3]), notes=tuple(notes), retrieved=tuple(top))
-        else:
-            cited = [c.passage.doc_id for c in selection.sentences]
-            pool = candidates(passages + retriever.story_passages(cited))
-            answer = compose(question, selection.sentences, pool, self.document, retrieved=top)
+        evidence = Evidence(question, query, passages, top, articles, notes, retriever.story_passages,
+                            lambda text: retriever.search(text, filters, k=self.settings.candidates))
+        answer = self.answerer().answer(evidence)
         return _timed(answer, started)
 
     def chat(self) -> Any:

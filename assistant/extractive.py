@@ -41,6 +41,7 @@ class Selection:
     sentences: tuple[Candidate, ...]
     evidence: float  # 0..1, compared with the abstention threshold
     missing: tuple[str, ...]  # question names no passage mentions
+    ranked: tuple[Candidate, ...] = ()  # every usable sentence, best first
 
 
 def candidates(passages: list[Passage]) -> list[Candidate]:
@@ -60,11 +61,12 @@ MIN_WORDS = 6  # shorter "sentences" are headings and captions, not answers
 
 
 def select(question: str, passages: list[Passage], max_sentences: int = 2,
-           articles: dict[str, str] | None = None) -> Selection:
+           articles: dict[str, str] | None = None, kind: str | None = None) -> Selection:
     """Score the sentences of ``passages`` against ``question`` and pick the answer.
 
     ``articles`` (doc id -> title and text) lets a sentence count names its article
-    mentions elsewhere ("he" in the sentence, "Macron" two paragraphs up).
+    mentions elsewhere ("he" in the sentence, "Macron" two paragraphs up). ``kind``
+    overrides the kind of value the question is taken to ask for.
     """
     q_terms = set(lexical.terms(question))
     pool = [c for c in candidates(passages) if len(lexical.words(c.text)) >= MIN_WORDS]
@@ -83,7 +85,7 @@ def select(question: str, passages: list[Passage], max_sentences: int = 2,
     by_doc: dict[str, list[int]] = {}
     for i, c in enumerate(pool):
         by_doc.setdefault(c.passage.doc_id, []).append(i)
-    kind = lexical.need(question)
+    kind = kind or lexical.need(question)
     asked = _name_parts(question)
     best_dense = max(p.dense for p in passages) or 1.0
     scored: list[tuple[Candidate, bool, bool]] = []
@@ -113,7 +115,7 @@ def select(question: str, passages: list[Passage], max_sentences: int = 2,
         if c.score >= 0.8 * first.score and gain >= 0.2 and not _same(c.text, first.text):
             chosen.append(c)
             covered |= adds
-    return Selection(tuple(chosen), first.coverage, missing)
+    return Selection(tuple(chosen), first.coverage, missing, tuple(usable))
 
 
 def _neighbour_ids(i: int, pool: list[Candidate], by_doc: dict[str, list[int]]) -> list[int]:
@@ -151,12 +153,16 @@ def _same(a: str, b: str) -> bool:
     return lexical.overlap(set(lexical.terms(a)), set(lexical.terms(b))) >= 0.6
 
 
-def near_duplicates(sentence: str, others: list[Candidate], threshold: float = 0.6) -> list[Candidate]:
-    """Sentences of other articles that say (nearly) the same thing as ``sentence``."""
+def near_duplicates(sentence: str, others: list[Candidate], threshold: float = 0.7) -> list[Candidate]:
+    """Sentences of other articles that contain (nearly) everything ``sentence`` says.
+
+    At least ``threshold`` of the sentence's content terms must recur in the other one;
+    callers still check with the support judge that no fact differs.
+    """
     mine = set(lexical.terms(sentence))
     out = []
     for c in others:
         theirs = set(lexical.terms(c.text))
-        if lexical.overlap(mine, theirs) >= threshold and len(mine & theirs) >= 4:
+        if mine and len(mine & theirs) / len(mine) >= threshold and len(mine & theirs) >= 4:
             out.append(c)
     return out

@@ -156,6 +156,11 @@ def head_nouns(question: str) -> set[str]:
     return set(terms(m.group(1)))
 
 
+def dice(a: set[str], b: set[str]) -> float:
+    """Symmetric similarity of two term sets: 2|a∩b| / (|a| + |b|)."""
+    return 2 * len(a & b) / (len(a) + len(b)) if a or b else 0.0
+
+
 def overlap(a: set[str], b: set[str]) -> float:
     """Share of the smaller set found in the other (0 when either is empty)."""
     if not a or not b:

@@ -1,0 +1,158 @@
+"""Answerers: who writes the answer from the retrieved evidence.
+
+``Settings.answerer`` picks one by name. ``extractive`` (the default) quotes the
+articles and needs no LLM; ``llama-cpp`` and ``openai`` generate with an LLM and are
+verified sentence by sentence against their citations (``assistant/llm.py``).
+Every answerer gets the same :class:`Evidence` and returns an :class:`Answer`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+from assistant import lexical, news
+from assistant.cite import compose
+from assistant.extractive import Candidate, Selection, candidates, select
+from assistant.types import ABSTAIN_TEXT, Answer, Claim, Conflict, Passage
+from index.errors import AssistantError
+from index.models import Article
+from index.settings import Settings
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What retrieval found for one question."""
+
+    question: str  # as the user asked it
+    query: str  # with the conversation's context added (follow-ups)
+    passages: list[Passage]  # every candidate, best first
+    top: list[Passage]  # the top-k the answer is built from
+    articles: dict[str, str]  # doc id -> title and text, for the top passages' articles
+    notes: tuple[str, ...] = ()
+    story: Callable[[list[str]], list[Passage]] = field(default=lambda ids: [], repr=False)
+    search: Callable[[str], list[Passage]] | None = field(default=None, repr=False)
+
+
+class Answerer(Protocol):
+    """Writes an answer from evidence."""
+
+    name: str
+
+    def answer(self, evidence: Evidence) -> Answer: ...
+
+
+def abstain(evidence: Evidence, notes: tuple[str, ...] = ()) -> Answer:
+    """The fixed "the articles don't say" answer, with the closest passages for the reader."""
+    return Answer(question=evidence.question, text=ABSTAIN_TEXT, abstained=True,
+                  closest=tuple(evidence.top[:3]), notes=evidence.notes + notes,
+                  retrieved=tuple(evidence.top))
+
+
+class ExtractiveAnswerer:
+    """Quotes the sentences that answer the question; abstains below the calibrated threshold.
+
+    News-aware on top of plain selection: "which came first" questions are answered
+    event by event in date order, "the latest on" prefers the most recent evidence, and
+    sentences that state a different value for the same fact are shown side by side.
+    """
+
+    name = "extractive"
+
+    def __init__(self, settings: Settings, document: Callable[[str], Article | None]) -> None:
+        self.settings = settings
+        self.document = document
+
+    def choose(self, evidence: Evidence) -> Selection:
+        return select(evidence.query, evidence.top, self.settings.answer_sentences, evidence.articles)
+
+    def answer(self, evidence: Evidence) -> Answer:
+        parts = news.order_parts(evidence.question)
+        if parts is not None and evidence.search is not None:
+            ordered = self._order(evidence, parts)
+            if ordered is not None:
+                return ordered
+        selection = self.choose(evidence)
+        if selection.missing:
+            return abstain(evidence, ("the articles never mention: " + ", ".join(selection.missing),))
+        if not selection.sentences or selection.evidence < self.settings.abstain_threshold:
+            return abstain(evidence)
+        chosen = list(selection.sentences)
+        if news.is_recency(evidence.question):
+            chosen = [self._latest(selection)]
+        disagreeing = news.conflicts(chosen[0], selection.ranked, evidence.query,
+                                     lexical.need(evidence.query))
+        if disagreeing:
+            chosen = [chosen[0]] + [c for c, *_ in disagreeing]
+        elif news.asks_who_reports(evidence.question):
+            chosen = news.other_outlets(evidence.query, chosen, candidates(
+                evidence.passages + evidence.story([c.passage.doc_id for c in chosen])))
+        cited = [c.passage.doc_id for c in chosen]
+        pool = candidates(evidence.passages + evidence.story(cited))
+        answer = compose(evidence.question, chosen, pool, self.document, retrieved=evidence.top)
+        if disagreeing:
+            answer = _with_conflicts(answer, chosen[0], disagreeing)
+        return answer
+
+    def _latest(self, selection: Selection) -> Candidate:
+        best = selection.ranked[0]
+        close = [c for c in selection.ranked[:10] if c.score >= 0.8 * best.score]
+        return max(close, key=lambda c: (news.evidence_date(c, self.document(c.passage.doc_id)) or "",
+                                         c.score))
+
+    def _order(self, evidence: Evidence, parts: tuple[str, str, bool]) -> Answer | None:
+        """Answer each compared event on its own, then list them in date order."""
+        assert evidence.search is not None
+        events: list[tuple[Candidate, str | None]] = []
+        for part in parts[:2]:
+            top = evidence.search(part)[: self.settings.top_k]
+            articles = {p.doc_id: f"{p.title}\n{a.text}" for p in top
+                        if (a := self.document(p.doc_id)) is not None}
+            sel = select(part, top, 1, articles, kind="date")
+            if not sel.sentences or sel.evidence < self.settings.abstain_threshold:
+                return None  # one event not found: answer the question as a plain question
+            c = sel.sentences[0]
+            events.append((c, news.event_date(c, self.document(c.passage.doc_id))))
+        if events[0][0].text == events[1][0].text:
+            return None
+        dated = sorted(events, key=lambda e: (e[1] is None, e[1] or ""))
+        answer = compose(evidence.question, [c for c, _ in dated], [], self.document,
+                         retrieved=evidence.top)
+        when = [f"[{i + 1}] {d}" if d else f"[{i + 1}] undated in the articles"
+                for i, (_, d) in enumerate(dated)]
+        note = "in date order: " + "; ".join(when)
+        if all(d for _, d in dated) and dated[0][1] == dated[1][1]:
+            note = "both on the same day: " + "; ".join(when)
+        return replace(answer, notes=(*answer.notes, note))
+
+
+def _with_conflicts(answer: Answer, first: Candidate,
+                    disagreeing: list[tuple[Candidate, str, tuple[str, ...], tuple[str, ...]]]) -> Answer:
+    """Attach the conflicts, each claim with the numbers of the citations that state it."""
+    number = {(c.doc_id, c.start): c.number for c in answer.citations}
+    published = {(c.doc_id, c.start): c.published for c in answer.citations}
+    key = (first.passage.doc_id, first.start)
+    found = []
+    for c, kind, left, right in disagreeing:
+        other = (c.passage.doc_id, c.start)
+        if key not in number or other not in number:
+            continue
+        found.append(Conflict(kind=kind, claims=(
+            Claim(", ".join(left), (number[key],), published[key]),
+            Claim(", ".join(right), (number[other],), published[other])),
+            note=f"the sources disagree on the {kind}: " + ", ".join(left) + " vs " + ", ".join(right)))
+    notes = tuple(c.note for c in found)
+    return replace(answer, conflicts=tuple(found), notes=(*answer.notes, *notes))
+
+
+def make_answerer(settings: Settings, document: Callable[[str], Article | None],
+                  embed: Callable[[list[str]], object] | None = None) -> Answerer:
+    """The answerer ``settings.answerer`` names (LLM ones import their extras lazily)."""
+    if settings.answerer == "extractive":
+        return ExtractiveAnswerer(settings, document)
+    try:
+        from assistant.llm import make_llm_answerer
+    except ImportError as e:  # pragma: no cover - assistant/llm.py is part of the package
+        raise AssistantError(f"the {settings.answerer!r} answerer is not available: {e}") from e
+    return make_llm_answerer(settings, ExtractiveAnswerer(settings, document), embed)

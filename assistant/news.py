@@ -1,0 +1,146 @@
+"""News awareness: event dates, "which came first" questions, and conflicting sources.
+
+- ``order_parts`` recognises questions that compare two events ("Which came first, A
+  or B?"); each event is answered on its own and the answer lists them in date order,
+  dated by the resolved date expressions of the quoted sentences (never invented: an
+  undated event is said to be undated).
+- ``is_recency`` recognises "What is the latest on ...?": among sentences that answer
+  nearly as well as the best, the most recent evidence wins.
+- ``conflicts`` finds sentences that answer the same question but state a different
+  number, date, name or role (the support module's fact comparison tells them apart),
+  so the answer can show both claims instead of silently picking one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from assistant import lexical
+from assistant.extractive import Candidate
+from assistant.facts import fact_differences
+from index.models import Article
+
+_ORDER = re.compile(
+    r"^(?:which|what|who)\b[^,:?]*\b(?:first|earlier|later|last|before|after)\b[^,:?]*[,:]\s*"
+    r"(?P<a>.+?)\s+or\s+(?P<b>.+?)\??$", re.IGNORECASE)
+_ORDER_TAIL = re.compile(
+    r"^(?P<head>.+?),\s*(?P<a>[^,]+?)\s+or\s+(?P<b>[^,]+?)\??$", re.IGNORECASE)
+_LATER = re.compile(r"\b(later|last|latest|most recent|after)\b", re.IGNORECASE)
+_RECENCY = re.compile(r"\b(latest|most recent|newest|recent developments?|last update)\b",
+                      re.IGNORECASE)
+_ROLE_QUESTION = re.compile(r"\b(role|job|position|title|post|who is|is \w+ the)\b", re.IGNORECASE)
+_WHO_REPORTS = re.compile(r"\b(?:which|how many|what|other) (?:sources|outlets|reports|media|"
+                          r"articles|news \w+|newspapers)\b|\bconfirm|\bcorroborat|\breported by",
+                          re.IGNORECASE)
+SAME_CLAIM = 0.5  # share of the smaller sentence's other content words two claims must share
+
+
+def order_parts(question: str) -> tuple[str, str, bool] | None:
+    """(event A, event B, asks_for_later) for a question comparing two events, else None."""
+    q = question.strip()
+    m = _ORDER.match(q)
+    if m is None:
+        tail = _ORDER_TAIL.match(q)
+        if tail is None or not re.search(r"\b(first|earlier|later|before|after)\b", tail["head"], re.I):
+            return None
+        m = tail
+    a, b = m["a"].strip(" ,.?"), m["b"].strip(" ,.?")
+    if len(lexical.terms(a)) + len(lexical.terms(b)) < 2:
+        return None
+    return a, b, bool(_LATER.search(q.split(",")[0].split(":")[0]))
+
+
+def is_recency(question: str) -> bool:
+    """True for "what is the latest on ..." questions."""
+    return bool(_RECENCY.search(question))
+
+
+def event_date(c: Candidate, article: Article | None) -> str | None:
+    """The date a quoted sentence speaks of: its first resolved date expression, if any."""
+    if article is None:
+        return None
+    for d in article.dates:
+        if c.start <= d.start and d.end <= c.end:
+            return d.date
+    return None
+
+
+def evidence_date(c: Candidate, article: Article | None) -> str | None:
+    """The event date of a sentence, else its article's publish date."""
+    return event_date(c, article) or c.passage.published
+
+
+def conflicts(first: Candidate, ranked: Sequence[Candidate], question: str,
+              kind: str | None, limit: int = 3) -> list[tuple[Candidate, str, tuple[str, ...], tuple[str, ...]]]:
+    """Sentences that answer like ``first`` but state a different value.
+
+    Returns (sentence, kind, values in ``first``, values in it). Two sentences are about
+    the same fact when, the differing values aside, they share most content words —
+    or, for a question about someone's role, when they come from one article.
+    """
+    wanted = {"date": {"date"}, "number": {"number"}, "name": {"name", "role"}}.get(
+        kind or "", {"number", "date", "name", "role"})
+    role_question = bool(_ROLE_QUESTION.search(question))
+    if role_question:
+        wanted = wanted | {"role"}
+    out = []
+    mine = set(lexical.terms(first.text))
+    for c in ranked:
+        if c is first or c.text == first.text:
+            continue
+        # A role given elsewhere in the same article may not repeat the question's words.
+        same_article = role_question and c.passage.doc_id == first.passage.doc_id
+        if c.score < 0.6 * first.score and not same_article:
+            continue
+        for diff_kind, left, right in fact_differences(first.text, c.text):
+            if diff_kind not in wanted:
+                continue
+            values = set(lexical.terms(" ".join(left + right)))
+            theirs = set(lexical.terms(c.text))
+            same_claim = lexical.overlap(mine - values, theirs - values) >= SAME_CLAIM
+            same_person = diff_kind == "role" and same_article and not _named(right, c.text)
+            if same_claim or same_person:
+                out.append((c, diff_kind, left, right))
+                break
+        if len(out) >= limit:
+            break
+    return out
+
+
+def asks_who_reports(question: str) -> bool:
+    """True for "which outlets report ...", "how many sources say ...", "who confirms ..."."""
+    return bool(_WHO_REPORTS.search(question))
+
+
+def other_outlets(question: str, chosen: list[Candidate], pool: Sequence[Candidate],
+                  most: int = 3) -> list[Candidate]:
+    """Add other articles' own sentences making the first claim (one per article).
+
+    Used when the reader asks who reports something: every outlet is quoted in its own
+    words, so each quote is supported by its own citation. A sentence qualifies when it
+    covers the question nearly as well as the first, shares its wording in part, and
+    states no different number, date or name.
+    """
+    first = chosen[0]
+    asked = set(lexical.terms(question))
+    mine = set(lexical.terms(first.text))
+    bar = 0.6 * len(asked & mine)
+    docs = {c.passage.doc_id for c in chosen}
+    out = list(chosen)
+    for c in sorted(pool, key=lambda c: -len(asked & set(lexical.terms(c.text)))):
+        if len(out) >= most:
+            break
+        theirs = set(lexical.terms(c.text))
+        if (c.passage.doc_id in docs or len(asked & theirs) < max(bar, 2)
+                or lexical.dice(mine, theirs) < 0.25 or fact_differences(first.text, c.text)):
+            continue
+        docs.add(c.passage.doc_id)
+        out.append(c)
+    return out
+
+
+def _named(roles: tuple[str, ...], text: str) -> bool:
+    """Whether each role is followed by a name ("French President Emmanuel Macron"): then it
+    is that person's role, not a second title for the person asked about."""
+    return all(re.search(re.escape(r) + r"\s+[A-Z]", text) for r in roles)
