@@ -109,8 +109,12 @@ class ExtractiveAnswerer:
             top = evidence.search(part)[: self.settings.top_k]
             articles = {p.doc_id: f"{p.title}\n{a.text}" for p in top
                         if (a := self.document(p.doc_id)) is not None}
-            sel = select(part, top, 1, articles, kind="date")
-            if not sel.sentences or sel.evidence < self.settings.abstain_threshold:
+            # Best: a dated sentence naming the event; then undated; then names nearby only.
+            for kind, strict in (("date", True), (None, True), ("date", False), (None, False)):
+                sel = select(part, top, 1, articles, kind=kind, names_in_sentence=strict)
+                if sel.sentences and sel.evidence >= self.settings.abstain_threshold:
+                    break
+            else:
                 return None  # one event not found: answer the question as a plain question
             c = sel.sentences[0]
             events.append((c, news.event_date(c, self.document(c.passage.doc_id))))

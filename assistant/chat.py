@@ -26,8 +26,9 @@ _PRONOUN = re.compile(r"\b(it|its|he|him|his|she|her|they|them|their|this|that|t
 
 def depends_on_history(question: str) -> bool:
     """True when a question probably refers back to an earlier turn."""
-    own_names = lexical.names(question)
-    return bool(_PRONOUN.search(question)) and not own_names or len(lexical.terms(question)) <= 2
+    if lexical.names(question):
+        return False  # it names its own subject
+    return bool(_PRONOUN.search(question)) or len(lexical.terms(question)) <= 2
 
 
 def contextualise(question: str, history: list[str] | tuple[str, ...] | Any) -> str:

@@ -61,12 +61,14 @@ MIN_WORDS = 6  # shorter "sentences" are headings and captions, not answers
 
 
 def select(question: str, passages: list[Passage], max_sentences: int = 2,
-           articles: dict[str, str] | None = None, kind: str | None = None) -> Selection:
+           articles: dict[str, str] | None = None, kind: str | None = None,
+           names_in_sentence: bool = False) -> Selection:
     """Score the sentences of ``passages`` against ``question`` and pick the answer.
 
     ``articles`` (doc id -> title and text) lets a sentence count names its article
     mentions elsewhere ("he" in the sentence, "Macron" two paragraphs up). ``kind``
-    overrides the kind of value the question is taken to ask for.
+    overrides the kind of value the question is taken to ask for; ``names_in_sentence``
+    requires the question's names in the sentence itself (one event of several).
     """
     q_terms = set(lexical.terms(question))
     pool = [c for c in candidates(passages) if len(lexical.words(c.text)) >= MIN_WORDS]
@@ -93,7 +95,8 @@ def select(question: str, passages: list[Passage], max_sentences: int = 2,
         local = ts | _neighbour_terms(i, pool, sent_terms, by_doc)
         cov, loc = cover(ts), cover(local)
         fits = lexical.satisfies(c.text, kind, question) if kind else True
-        where = (articles or {}).get(c.passage.doc_id) or _neighbour_text(i, pool, by_doc)
+        where = c.text if names_in_sentence else (
+            (articles or {}).get(c.passage.doc_id) or _neighbour_text(i, pool, by_doc))
         names_ok = lexical.mentions(where, asked) if asked else True
         score = 0.45 * cov + 0.2 * loc + 0.2 * (c.passage.dense / best_dense) + 0.15 * fits
         evidence = 0.5 * loc + 0.5 * max(0.0, c.passage.dense)

@@ -19,6 +19,8 @@ _DATE = re.compile(
     r"(?:" + "|".join(_FULL_MONTHS) + r")\b)", re.IGNORECASE)
 _NUMBER = re.compile(r"\b\d[\d,.]*\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|"
                      r"hundred|thousand|million|billion|dozen)s?\b", re.IGNORECASE)
+_PLACE = re.compile(r"\b(?:in|at|to|from|near|visit|visits|visited|visiting)\s+(?:the\s+)?"
+                    r"(?:[a-z]+\s+(?:of\s+)?(?:the\s+)?)?([A-Z][\w’'-]+)")
 _NAME = re.compile(r"\b[A-Z][\w’'-]*(?:\s+(?:of\s+the\s+|of\s+)?[A-Z][\w’'-]*)*")
 
 STOPWORDS = frozenset("""
@@ -119,7 +121,7 @@ def _variants(name: str) -> list[str]:
 
 
 def need(question: str) -> str | None:
-    """What kind of value the question asks for: 'date', 'number', 'name' or None."""
+    """What kind of value the question asks for: 'date', 'number', 'place', 'name' or None."""
     q = question.lower()
     if re.search(r"\b(when|what date|which date|what day|which day|what year|which year|"
                  r"how long ago|since when)\b", q):
@@ -128,7 +130,9 @@ def need(question: str) -> str | None:
         return None  # answered by who reports it (reported_by), not by a number in the text
     if re.search(r"\b(how many|how much|what number|what percentage|how old)\b", q):
         return "number"
-    if re.search(r"\b(where|who|whom|whose|(?:which|what)(?: \w+){0,2} (?:country|countries|city|channel|"
+    if re.search(r"\b(where|in which (?:city|country|town|place)|at which (?:venue|place))\b", q):
+        return "place"
+    if re.search(r"\b(who|whom|whose|(?:which|what)(?: \w+){0,2} (?:country|countries|city|channel|"
                  r"agency|outlet|station|newspaper|paper|president|leader|official|minister|"
                  r"organi[sz]ation|institute|company|spokesman|spokesperson))\b", q):
         return "name"
@@ -145,6 +149,8 @@ def satisfies(sentence: str, kind: str | None, question: str = "") -> bool:
                     - {m.group().lower() for m in _NUMBER.finditer(question)})
     if kind == "name":
         return bool(names(sentence) - names(question))
+    if kind == "place":
+        return bool({m.group(1).lower() for m in _PLACE.finditer(sentence)} - names(question))
     return False
 
 

@@ -79,7 +79,8 @@ def conflicts(first: Candidate, ranked: Sequence[Candidate], question: str,
     the same fact when, the differing values aside, they share most content words —
     or, for a question about someone's role, when they come from one article.
     """
-    wanted = {"date": {"date"}, "number": {"number"}, "name": {"name", "role"}}.get(
+    wanted = {"date": {"date"}, "number": {"number"}, "name": {"name", "role"},
+              "place": {"name"}}.get(
         kind or "", {"number", "date", "name", "role"})
     role_question = bool(_ROLE_QUESTION.search(question))
     if role_question:

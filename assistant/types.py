@@ -103,5 +103,6 @@ class Answer(_Record):
     conflicts: tuple[Conflict, ...] = ()
     answerer: str = "extractive"
     notes: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()  # generated sentences verification removed (LLM answerers)
     seconds: float = 0.0
     retrieved: tuple[Passage, ...] = field(default=(), repr=False)

@@ -1,0 +1,397 @@
+"""Run an eval set through the assistant, score every answer, and gate CI on thresholds.
+
+``evaluate`` asks each question (follow-ups through a chat session, scoring only the last
+answer) and scores it with ``eval.metrics``:
+
+- **retrieval** — hit@1/3/5 and MRR of the gold articles in the ranking ``answer.retrieved``
+  (the passages the answerer saw, best first; article ids deduplicated, first position
+  kept), ``doc_hit_all_at_5`` for corroboration items (every gold article in the top 5), and
+  the same on gold evidence spans (chunk offsets against evidence located in the cleaned
+  article text; evidence that cannot be located is a miss and a warning);
+- **answers** — ``correct`` (gold answer contained) and ``token_f1`` on answerable items,
+  0 when the assistant abstained; abstention precision/recall/F1 over all items;
+- **faithfulness** — ALCE citation recall and precision with the support judge φ;
+- **story checks** — ``corroborated`` (distinct cited articles >= ``min_outlets``),
+  ``conflict_flagged`` (the answer reports a conflict), ``as_of_match``;
+- **latency** — p50/p95 of ``answer.seconds`` and of wall time.
+
+``main`` is what ``assistant eval`` runs: it writes ``report.json``, ``report.md`` and
+``report.png`` and, with ``--gate thresholds.json`` (``{"overall.correct": 0.85, ...}``),
+returns 1 when a metric falls below its minimum, naming the metric and the failing items.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import time
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from eval import metrics as m
+from eval.schema import EvalItem, load_items, locate_evidence
+from index.errors import AssistantError
+
+DEFAULT_SET = Path(__file__).with_name("seeds.jsonl")
+DEFAULT_THRESHOLDS = Path(__file__).with_name("thresholds.json")
+SEEDS_DIR = Path(__file__).resolve().parents[1] / "seeds"
+KS = (1, 3, 5)
+# Per-item metrics, in report order; a row leaves out the ones that do not apply to it.
+METRICS = (
+    *(f"doc_hit_at_{k}" for k in KS), "doc_mrr", "doc_hit_all_at_5",
+    *(f"span_hit_at_{k}" for k in KS), "span_mrr",
+    "correct", "token_f1", "abstained", "citation_recall", "citation_precision",
+    "corroborated", "conflict_flagged", "as_of_match",
+)
+
+
+class ThresholdsError(AssistantError):
+    """The thresholds file is unreadable or names a metric the report does not have."""
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    """One eval item: what the assistant answered and how it scored."""
+
+    id: str
+    type: str
+    question: str
+    history: tuple[str, ...]
+    expected: tuple[str, ...]
+    answerable: bool
+    answer: str
+    abstained: bool
+    answerer: str
+    citations: tuple[dict[str, Any], ...]  # number, doc_id, quote, start, end
+    sentences: tuple[dict[str, Any], ...]  # text, citations, supported (ALCE verdict), verdicts
+    retrieved: tuple[str, ...]  # article ids in rank order, deduplicated
+    conflicts: int
+    as_of: str | None
+    seconds: float  # answer.seconds: the assistant's own timing of the scored question
+    wall_seconds: float  # wall time of the scored question
+    removed: int  # sentences verification removed (LLM answerers)
+    flagged: int  # sentences verification kept but marked unsupported
+    scores: Mapping[str, float | None]
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """All item records of one answerer and the metrics aggregated over them."""
+
+    answerer: str
+    items: tuple[ItemRecord, ...]
+    metrics: Mapping[str, Any]
+    created: str = field(default_factory=lambda: dt.datetime.now().isoformat(timespec="seconds"))
+    unavailable: str | None = None  # why the answerer could not run
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict."""
+        return asdict(self)
+
+
+def evaluate(assistant: Any, items: Sequence[EvalItem], answerer_name: str = "extractive",
+             judge: Any = None, progress: bool = True) -> EvalResult:
+    """Ask every item's question and score the answers (see the module docstring)."""
+    from tqdm import tqdm
+
+    if judge is None:
+        from assistant.support import HeuristicJudge
+
+        embedder = assistant.embedder()
+        judge = HeuristicJudge(embed=lambda texts: embedder.embed(texts))
+    texts = _gold_texts(assistant, items)
+    records = [_run_item(assistant, item, texts, judge)
+               for item in tqdm(items, desc=f"eval {answerer_name}", unit="q", file=sys.stderr,
+                                disable=not progress)]
+    return EvalResult(answerer_name, tuple(records), summarise(records, answerer_name))
+
+
+def summarise(records: Sequence[ItemRecord], answerer_name: str) -> dict[str, Any]:
+    """Aggregate item scores: means per metric (overall, per type), abstention, latency."""
+    rows = [{"type": r.type, **r.scores} for r in records]
+    prf = m.abstention_prf((r.abstained, r.answerable) for r in records)
+    total = sum(len(r.sentences) + r.removed for r in records)  # sentences before verification
+    changed = sum(r.removed + r.flagged for r in records)
+    return {
+        **m.aggregate(rows, METRICS),
+        "abstention": prf._asdict(),
+        "latency": {f"{key}_{name}": round(m.percentile(values, p), 4) if values else None
+                    for key, values in (("seconds", [r.seconds for r in records]),
+                                        ("wall", [r.wall_seconds for r in records]))
+                    for name, p in (("p50", 50), ("p95", 95))},
+        # extractive answers quote the articles verbatim: there is nothing to verify
+        "verification": None if answerer_name == "extractive" else {
+            "sentences": total, "changed": changed, "share": changed / total if total else 0.0},
+        "warnings": sorted({w for r in records for w in r.warnings}),
+    }
+
+
+def _run_item(assistant: Any, item: EvalItem, texts: Mapping[str, str], judge: Any) -> ItemRecord:
+    if item.history:
+        session = assistant.chat()
+        for earlier in item.history:
+            session.ask(earlier)
+        ask: Callable[[str], Any] = session.ask
+    else:
+        ask = assistant.ask
+    started = time.perf_counter()
+    answer = ask(item.question)
+    wall = time.perf_counter() - started
+    spans, warnings = locate(item, texts)
+    scores, sentences = score(item, answer, spans, judge)
+    return ItemRecord(
+        id=item.id, type=item.type, question=item.question, history=item.history,
+        expected=item.answers, answerable=item.answerable, answer=answer.text,
+        abstained=answer.abstained, answerer=answer.answerer,
+        citations=tuple({"number": c.number, "doc_id": c.doc_id, "quote": c.quote,
+                         "start": c.start, "end": c.end} for c in answer.citations),
+        sentences=sentences, retrieved=_ranked_docs(answer), conflicts=len(answer.conflicts),
+        as_of=answer.as_of, seconds=answer.seconds, wall_seconds=round(wall, 4),
+        removed=len(getattr(answer, "removed", ()) or ()),
+        flagged=sum(not s.supported for s in answer.sentences),
+        scores=scores, warnings=tuple(warnings),
+    )
+
+
+def score(item: EvalItem, answer: Any, gold_spans: Sequence[m.Span],
+          judge: Any) -> tuple[dict[str, float | None], tuple[dict[str, Any], ...]]:
+    """Per-item metric values (``None`` where a metric does not apply) and ALCE sentence checks."""
+    from assistant.support import citation_recall_precision
+
+    s: dict[str, float | None] = dict.fromkeys(METRICS)
+    s["abstained"] = float(answer.abstained)
+    checks: tuple[dict[str, Any], ...] = ()
+    if not answer.abstained:
+        by_number = {c.number: c for c in answer.citations}
+        pairs = [(sent.text, [_cited_text(by_number[n]) for n in sent.citations if n in by_number])
+                 for sent in answer.sentences] or [(answer.text, [])]
+        recall, precision, verdicts = citation_recall_precision(pairs, judge)
+        s["citation_recall"], s["citation_precision"] = recall, precision
+        checks = tuple({"text": v.sentence, "citations": list(sent.citations),
+                        "supported": v.supported, "verdicts": list(v.verdicts)}
+                       for v, sent in zip(verdicts, answer.sentences, strict=False))
+    if not item.answerable:
+        return s, checks
+    docs = _ranked_docs(answer)
+    ranked_spans = [(p.doc_id, p.start, p.end) for p in answer.retrieved]
+    for k in KS:
+        s[f"doc_hit_at_{k}"] = m.hit_at_k(docs, item.doc_ids, k)
+        s[f"span_hit_at_{k}"] = m.span_hit_at_k(ranked_spans, gold_spans, k) if gold_spans else 0.0
+    s["doc_mrr"] = m.reciprocal_rank(docs, item.doc_ids)
+    s["span_mrr"] = _span_rr(ranked_spans, gold_spans)
+    text = " ".join(sent.text for sent in answer.sentences) or answer.text
+    s["correct"] = 0.0 if answer.abstained else m.contains_match(text, item.answers)
+    s["token_f1"] = 0.0 if answer.abstained else m.token_f1(text, item.answers)
+    if item.type == "corroboration":
+        s["doc_hit_all_at_5"] = m.hit_at_k(docs, item.doc_ids, 5, require_all=True)
+        cited = {c.doc_id for c in answer.citations}
+        s["corroborated"] = float(not answer.abstained and len(cited) >= (item.min_outlets or 2))
+    if item.expect_conflict:
+        s["conflict_flagged"] = float(bool(answer.conflicts))
+    if item.as_of:
+        s["as_of_match"] = float(answer.as_of == item.as_of)
+    return s, checks
+
+
+def _ranked_docs(answer: Any) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(p.doc_id for p in answer.retrieved))
+
+
+def _span_rr(ranked: Sequence[m.Span], gold: Sequence[m.Span]) -> float:
+    for k in range(1, len(ranked) + 1):
+        if gold and m.span_hit_at_k(ranked, gold, k):
+            return 1.0 / k
+    return 0.0
+
+
+def _cited_text(c: Any) -> str:
+    # the quote is normally inside its passage; keep it when a sentence straddles chunks
+    return str(c.passage) if c.quote in c.passage else f"{c.quote} {c.passage}"
+
+
+# --- gold evidence in the cleaned articles -------------------------------------------------
+
+
+def _gold_texts(assistant: Any, items: Iterable[EvalItem]) -> dict[str, str]:
+    texts: dict[str, str] = {}
+    for doc_id in sorted({d for item in items for d in item.doc_ids}):
+        try:
+            texts[doc_id] = assistant.document(doc_id).text
+        except KeyError:
+            pass  # reported per item by ``locate``
+    return texts
+
+
+def _folded(text: str) -> tuple[str, list[int]]:
+    """``text`` folded for matching (NFKC, lowercase, punctuation and whitespace runs as one
+    space) and, for each folded character, its offset in ``text``. Cleaning may turn curly
+    quotes straight or join lines, so raw evidence and cleaned text are compared folded."""
+    out: list[str] = []
+    where: list[int] = []
+    for i, ch in enumerate(text):
+        for c in unicodedata.normalize("NFKC", ch).lower():
+            if c.isspace() or unicodedata.category(c)[0] in "PS":
+                if not out or out[-1] == " ":
+                    continue
+                c = " "
+            out.append(c)
+            where.append(i)
+    return "".join(out), where
+
+
+def locate(item: EvalItem, texts: Mapping[str, str]) -> tuple[list[m.Span], list[str]]:
+    """Gold evidence spans of ``item`` in the cleaned ``texts``, and a warning per evidence
+    string (or gold article) that cannot be found."""
+    warnings = [f"{item.id}: gold article {d} is not in the index" for d in item.doc_ids
+                if d not in texts]
+    folded = {d: _folded(t) for d, t in texts.items()}
+    spans: list[m.Span] = []
+    for ev in item.evidence:
+        found = locate_evidence(replace(item, evidence=(ev,)), texts)
+        if not found:
+            probe = replace(item, evidence=(_folded(ev)[0].strip(),))
+            found = [(d, folded[d][1][a], folded[d][1][b - 1] + 1)
+                     for d, a, b in locate_evidence(probe, {d: f for d, (f, _) in folded.items()})]
+        if not found:
+            warnings.append(f"{item.id}: evidence not found in the cleaned text: {ev[:70]!r}")
+        spans += found
+    return spans, warnings
+
+
+# --- the command and the gate ---------------------------------------------------------------
+
+
+def main(assistant: Any, args: Any) -> int:
+    """``assistant eval``: run the set for each answerer, write the reports, apply the gate."""
+    from eval import report
+
+    path = Path(args.eval_set) if getattr(args, "eval_set", None) else DEFAULT_SET
+    items = load_items(path)
+    ensure_seeds(assistant, items)
+    results = [_run_answerer(assistant, name, items)
+               for name in (getattr(args, "answerer", None) or ["extractive"])]
+    out = Path(getattr(args, "out", None) or "eval/out")
+    written = report.write(results, out, eval_set=str(path))
+    for result in results:
+        print(report.summary(result))
+    print("reports: " + ", ".join(str(p) for p in written))
+    if not getattr(args, "gate", None):
+        return 0
+    failures = gate(results, load_thresholds(args.gate))
+    for line in failures:
+        print(line)
+    print(f"gate {args.gate}: " + ("FAILED" if failures else "passed"))
+    return 1 if failures else 0
+
+
+def ensure_seeds(assistant: Any, items: Sequence[EvalItem]) -> None:
+    """Index the seed articles when the store is empty or lacks the set's gold articles."""
+    from index.errors import NoIndexError
+
+    gold = sorted({d for item in items for d in item.doc_ids})
+    try:
+        missing = [d for d in gold if not _has(assistant, d)]
+    except NoIndexError:
+        missing = gold or ["(empty store)"]
+    if not missing:
+        return
+    if not SEEDS_DIR.is_dir():
+        print(f"eval: {len(missing)} gold article(s) not indexed and no {SEEDS_DIR} to index",
+              file=sys.stderr)
+        return
+    print(f"eval: indexing {SEEDS_DIR} into {assistant.settings.store_dir} "
+          f"({len(missing)} gold article(s) missing, e.g. {missing[0]})", file=sys.stderr)
+    report = assistant.index([SEEDS_DIR], keep_missing=True)
+    print(f"eval: indexed {report.added} added, {report.updated} updated", file=sys.stderr)
+
+
+def _has(assistant: Any, doc_id: str) -> bool:
+    try:
+        assistant.document(doc_id)
+    except KeyError:
+        return False
+    return True
+
+
+def _run_answerer(assistant: Any, name: str, items: Sequence[EvalItem]) -> EvalResult:
+    """Evaluate one answerer. An optional (LLM) answerer that cannot run is reported, not
+    fatal; an error of the extractive one is a real failure and propagates."""
+    from assistant.core import Assistant
+
+    other = assistant if assistant.settings.answerer == name else Assistant(
+        settings=assistant.settings.model_copy(update={"answerer": name}),
+        model=assistant.embedder())
+    try:
+        return evaluate(other, items, name)
+    except AssistantError as e:
+        if name == "extractive":
+            raise
+        print(f"eval: answerer {name} unavailable: {e}", file=sys.stderr)
+        return EvalResult(name, (), {}, unavailable=str(e))
+    finally:
+        if other is not assistant:
+            other.close()
+
+
+def load_thresholds(path: str | Path) -> dict[str, float]:
+    """``{"metric.path": minimum}`` from a JSON file."""
+    try:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        raise ThresholdsError(f"cannot read thresholds {path}: {e}") from e
+    if not isinstance(raw, dict) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in raw.values()):
+        raise ThresholdsError(f"{path}: expected {{\"metric.path\": minimum, ...}}")
+    return {str(k): float(v) for k, v in raw.items()}
+
+
+def metric_value(metrics: Mapping[str, Any], path: str) -> float | None:
+    """The value at a dotted path (``overall.correct``, ``by_type.date.as_of_match``,
+    ``abstention.f1``); a ``{"mean", "n"}`` cell gives its mean. Unknown paths raise."""
+    node: Any = metrics
+    for key in path.split("."):
+        if not isinstance(node, Mapping) or key not in node:
+            raise ThresholdsError(f"unknown metric {path!r} in the thresholds")
+        node = node[key]
+    if isinstance(node, Mapping):
+        node = node.get("mean")
+    return None if node is None else float(node)
+
+
+def failing_items(result: EvalResult, path: str) -> list[ItemRecord]:
+    """The items that pull the metric at ``path`` down."""
+    parts = path.split(".")
+    if parts[0] == "abstention":
+        wrong_way = {"precision": (True,), "recall": (False,)}.get(parts[-1], (True, False))
+        return [r for r in result.items if r.abstained != (not r.answerable)
+                and r.abstained in wrong_way]
+    key, kind = parts[-1], parts[1] if parts[0] == "by_type" else None
+    scored = [r for r in result.items if (kind is None or r.type == kind)
+              and r.scores.get(key) is not None and (r.scores[key] or 0.0) < 1.0]
+    return sorted(scored, key=lambda r: r.scores[key] or 0.0)
+
+
+def gate(results: Sequence[EvalResult], thresholds: Mapping[str, float]) -> list[str]:
+    """One line per metric below its minimum (with the failing items); empty when all pass."""
+    lines: list[str] = []
+    for result in results:
+        if result.unavailable:  # a gate that ran nothing must not pass
+            lines.append(f"FAIL [{result.answerer}] unavailable: {result.unavailable}")
+            continue
+        for path, minimum in thresholds.items():
+            value = metric_value(result.metrics, path)
+            if value is not None and value >= minimum - 1e-9:
+                continue
+            shown = "no value" if value is None else f"{value:.3f}"
+            lines.append(f"FAIL [{result.answerer}] {path} = {shown} < {minimum:.3f}")
+            bad = failing_items(result, path)
+            lines += [f"    {r.id} ({r.type}): {r.question}  ->  {r.answer[:100]}"
+                      for r in bad[:15]]
+            if len(bad) > 15:
+                lines.append(f"    ... and {len(bad) - 15} more (see report.md)")
+    return lines

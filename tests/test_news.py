@@ -1,0 +1,78 @@
+"""News awareness on the seeds: dates, event order, corroboration, conflicting sources."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.news import asks_who_reports, is_recency, order_parts
+
+
+def test_answer_is_dated_and_citations_show_resolved_dates(seeds_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = seeds_assistant.ask("When did Macron say he was in contact with Putin?")
+    assert not answer.abstained
+    assert answer.as_of == max(c.published for c in answer.citations if c.published)
+    resolved = dict(d for c in answer.citations for d in c.resolved_dates)
+    assert resolved.get("The day before") == "2022-12-05", "relative date resolved from the article date"
+
+
+def test_which_came_first_uses_the_dates_of_the_evidence(seeds_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = seeds_assistant.ask("Which came first, the talks in Belarus or the talks in Turkey?")
+    assert not answer.abstained
+    order_note = next(n for n in answer.notes if n.startswith("in date order"))
+    assert "2022-03-29" in order_note
+    answer = seeds_assistant.ask("Which came first, Macron's Moscow meeting with Putin or his TF1 interview?")
+    assert answer.citations[0].doc_id == "002_bce7acdd8eae0ae1", "the dated February meeting is listed first"
+    assert "February 7" in answer.text
+
+
+def test_corroboration_counts_outlets(seeds_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = seeds_assistant.ask("Which outlets report that Biden would only talk to Putin if he showed "
+                                 "interest in ending the war?")
+    cited = {c.doc_id for c in answer.citations}
+    assert {"003_b638dfb737329836", "004_80287d7f8de47a75"} <= cited
+    assert answer.reported_by == len(cited) >= 2
+
+
+def test_borrell_role_conflict_is_surfaced(seeds_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = seeds_assistant.ask("What is Josep Borrell's role?")
+    assert answer.conflicts, answer.text
+    values = " | ".join(cl.value for c in answer.conflicts for cl in c.claims)
+    assert "head of diplomacy" in values and "European Parliament" in values
+    for conflict in answer.conflicts:
+        for claim in conflict.claims:
+            assert claim.citations and all(1 <= n <= len(answer.citations) for n in claim.citations)
+
+
+def test_conflicting_numbers_across_articles_are_both_shown(make_assistant, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "feed"
+    folder.mkdir()
+    (folder / "a.txt").write_text(" date 2023-03-01 The storm killed 12 people in the coastal town of Vila Nova, "
+                                  "officials said on Tuesday.\n\nRescue teams are still searching.\n")
+    (folder / "b.txt").write_text(" date 2023-03-02 The storm killed 19 people in the coastal town of Vila Nova, "
+                                  "officials said on Wednesday.\n\nSchools stay closed.\n")
+    a = make_assistant()
+    a.index([folder])
+    answer = a.ask("How many people did the storm kill in Vila Nova?")
+    assert answer.conflicts and answer.conflicts[0].kind == "number"
+    values = {cl.value for cl in answer.conflicts[0].claims}
+    assert values == {"12", "19"}
+    assert {c.doc_id for c in answer.citations} == {"a", "b"}
+
+
+@pytest.mark.parametrize(("question", "parts"), [
+    ("Which came first, Macron's Moscow meeting with Putin or his TF1 interview?",
+     ("Macron's Moscow meeting with Putin", "his TF1 interview")),
+    ("Which talks between Russia and Ukraine came later, those in Belarus or those in Turkey?",
+     ("those in Belarus", "those in Turkey")),
+    ("What did Macron say on TF1?", None),
+])
+def test_order_questions_are_recognised(question, parts) -> None:  # type: ignore[no-untyped-def]
+    got = order_parts(question)
+    assert (got[:2] if got else None) == parts
+
+
+def test_question_kinds() -> None:
+    assert is_recency("What is the latest on contact between Macron and Putin?")
+    assert not is_recency("What did Macron say?")
+    assert asks_who_reports("How many sources report that Macron spoke to TF1?")
+    assert not asks_who_reports("What did Macron tell TF1?")
