@@ -1,0 +1,324 @@
+"""The chat UI (Gradio): cited answers, clickable sources, filters, upload, index status.
+
+A thin shell over :class:`assistant.Assistant`: every handler parses what the browser
+sent, calls the Python API and renders the result with :mod:`assistant.ui_html`.
+``build`` makes the app, ``launch`` serves it (indexing the seed articles on first run).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import threading
+import time
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant import render, ui_html
+from index.errors import AssistantError, NoIndexError
+from index.models import FileProblem, Status
+
+if TYPE_CHECKING:
+    import gradio as gr
+
+    from assistant.chat import ChatSession
+    from assistant.core import Assistant
+
+log = logging.getLogger(__name__)
+
+ALLOWED_TYPES = (".txt", ".md", ".html", ".htm", ".json", ".jsonl")
+EXAMPLES = (
+    "On which TV channel did Macron speak about security guarantees for Russia?",
+    "What did Josep Borrell say about security guarantees?",
+    "Who did Macron talk to on the phone before his visit to Moscow?",
+)
+# System fonts: the default theme would fetch Google Fonts, and the UI must work offline.
+_FONTS = ("ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif")
+_MONO = ("ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace")
+STREAM_PAUSE = 0.06  # seconds between revealed sentences: enough to see the answer build up
+Outputs = tuple[Any, ...]
+
+
+def safe_name(name: str) -> str | None:
+    """A file name safe to create in the uploads folder, or None if nothing usable is left.
+
+    Directories are stripped (both separators), characters outside ``[A-Za-z0-9._-]``
+    become ``_``, leading dots are dropped (no hidden files, no ``..``), and the
+    extension must be one the readers support.
+    """
+    base = re.split(r"[\\/]", unicodedata.normalize("NFKC", name or ""))[-1]
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", base).lstrip("._-")[-120:]
+    if not base or base in (".", "..") or Path(base).suffix.lower() not in ALLOWED_TYPES:
+        return None
+    return base
+
+
+def launch_options(assistant: Assistant) -> dict[str, Any]:
+    """Keyword arguments for ``Blocks.launch`` (Gradio 6 takes css/head/theme there)."""
+    import gradio as gr
+
+    return {
+        "css": ui_html.CSS, "head": ui_html.HEAD,
+        "theme": gr.themes.Soft(font=_FONTS, font_mono=_MONO),
+        "max_file_size": f"{int(assistant.settings.max_file_mb)}mb", "footer_links": [],
+        "show_error": False,
+    }
+
+
+def launch(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860,
+           auth: str | None = None, seeds: str | Path | None = "seeds") -> None:
+    """Serve the UI on ``host:port`` (optionally behind ``user:password``) until interrupted."""
+    credentials = None
+    if auth:
+        user, sep, password = auth.partition(":")
+        if not sep or not user or not password:
+            raise AssistantError("--auth must look like user:password")
+        credentials = (user, password)
+    demo = build(assistant, seeds=seeds)
+    # load the model while the server starts, so the first question does not wait for it
+    threading.Thread(target=assistant.embedder, name="load-model", daemon=True).start()
+    demo.queue()  # one run per event at a time: asks never wait for an upload being indexed
+    demo.launch(server_name=host, server_port=port, auth=credentials, **launch_options(assistant))
+
+
+class _Handlers:
+    """What the UI's events do; one instance per app, per-browser state lives in gr.State."""
+
+    def __init__(self, assistant: Assistant, seeds: str | Path | None) -> None:
+        self.assistant = assistant
+        self.seeds = Path(seeds) if seeds else None
+        self.index_lock = threading.Lock()  # two tabs must not index at the same time
+
+    # --- index status and first-run indexing -------------------------------------
+    def status(self) -> Status | None:
+        try:
+            return self.assistant.status()
+        except NoIndexError:
+            return None
+
+    def startup(self, progress: Any) -> Outputs:
+        """On page load: index the seed folder when the store is empty, then show status."""
+        import gradio as gr
+
+        message = ""
+        with self.index_lock:
+            status = self.status()
+            if status is None or status.articles == 0:
+                if self.seeds is None or not self.seeds.exists():
+                    message = "Upload articles to start."
+                else:
+                    progress(0, desc=f"First run: indexing {self.seeds}")
+                    try:
+                        report = self.assistant.index([self.seeds],
+                                                      progress=_progress_hook(progress))
+                    except AssistantError as e:
+                        raise gr.Error(str(e), print_exception=False) from None
+                    message = f"Indexed {report.added} seed article(s) from {self.seeds}."
+                    status = self.status()
+        return ui_html.status_panel(status, message), _sources_choices(status)
+
+    def upload(self, files: Sequence[str] | None, progress: Any) -> Outputs:
+        """Copy uploaded files into <store>/uploads under safe names and index them."""
+        import gradio as gr
+
+        if not files:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        folder = Path(self.assistant.settings.store_dir) / "uploads"
+        folder.mkdir(parents=True, exist_ok=True)
+        limit = self.assistant.settings.max_file_mb * 1024 * 1024
+        rejected: list[FileProblem] = []
+        accepted: list[Path] = []
+        for path in map(Path, files):
+            name = safe_name(path.name)
+            if name is None:
+                rejected.append(FileProblem(path.name, f"only {' '.join(ALLOWED_TYPES)} files"))
+            elif path.stat().st_size > limit:
+                rejected.append(FileProblem(name, f"larger than {limit / 2**20:.0f} MB"))
+            else:
+                try:
+                    shutil.copyfile(path, folder / name)
+                except OSError as e:
+                    rejected.append(FileProblem(name, f"could not be saved: {e.strerror or e}"))
+                else:
+                    accepted.append(folder / name)
+        report = None
+        if accepted:
+            with self.index_lock:
+                try:
+                    report = self.assistant.index(accepted, keep_missing=True,
+                                                  progress=_progress_hook(progress))
+                except AssistantError as e:
+                    raise gr.Error(str(e), print_exception=False) from None
+        # the report names files by their server path; the user knows them by name
+        failed = [FileProblem(Path(p.path).name, p.reason)
+                  for p in (report.failed if report else ())]
+        problems = rejected + failed
+        indexed = [p.name for p in accepted if p.name not in {f.path for f in failed}]
+        if problems:
+            gr.Warning(f"{len(problems)} file(s) not indexed — the list is under the upload box.")
+        if indexed:
+            gr.Info(f"Indexed {', '.join(indexed)}.")
+        status = self.status()
+        return (ui_html.upload_report(report, problems, indexed),
+                ui_html.status_panel(status),
+                _sources_choices(status), None)
+
+    # --- chat ------------------------------------------------------------------
+    def respond(self, question: str, history: list[dict[str, Any]] | None,
+                session: ChatSession | None, since: str, until: str,
+                sources: Sequence[str] | None) -> Iterator[Outputs]:
+        """Answer in the chat, revealing the answer sentence by sentence."""
+        import gradio as gr
+
+        if not (question or "").strip():
+            gr.Warning("Type a question first.")
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        session = session if session is not None else self.assistant.chat()
+        pending = [*(history or []), _msg("user", ui_html.user_message(question)),
+                   _msg("assistant", ui_html.pending_message())]
+        yield pending, session, gr.skip(), gr.skip(), gr.skip()
+        try:
+            answer = session.ask(question, since=(since or "").strip() or None,
+                                 until=(until or "").strip() or None, sources=list(sources or ()))
+        except AssistantError as e:  # a user mistake: say what to fix, keep the question to edit
+            message = str(e)
+        except Exception as e:  # a bug: log the traceback for the operator, show one line
+            log.exception("answering %r failed", question)
+            message = f"Something went wrong ({type(e).__name__}); the server log has the details."
+        else:
+            message = ""
+        if message:
+            gr.Warning(message)
+            pending[-1] = _msg("assistant", ui_html.error_message(message))
+            yield pending, session, gr.skip(), gr.skip(), gr.skip()
+            return
+        turn = len(session.turns) - 1
+        for upto in range(1, len(answer.sentences)):
+            pending[-1] = _msg("assistant", ui_html.answer_message(answer, turn, upto))
+            yield pending, session, gr.skip(), gr.skip(), gr.skip()
+            time.sleep(STREAM_PAUSE)
+        pending[-1] = _msg("assistant", ui_html.answer_message(answer, turn))
+        first = answer.citations[0] if answer.citations else None
+        panel = ui_html.sources_panel(answer, turn, first.number if first else None,
+                                      self._article(first.doc_id) if first else None)
+        yield pending, session, panel, render.answer(answer), ""
+
+    def show_citation(self, target: str, session: ChatSession | None) -> str:
+        """The source panel for the citation a clicked marker names ('<turn>-<n>')."""
+        import gradio as gr
+
+        match = re.fullmatch(r"(\d+)-(\d+)", (target or "").strip())
+        if session is None or match is None or int(match[1]) >= len(session.turns):
+            return gr.skip()  # type: ignore[no-any-return]
+        turn, number = int(match[1]), int(match[2])
+        answer = session.turns[turn].answer
+        cited = next((c for c in answer.citations if c.number == number), None)
+        article = self._article(cited.doc_id) if cited else None
+        return ui_html.sources_panel(answer, turn, number, article)
+
+    def clear(self, session: ChatSession | None) -> Outputs:
+        if session is not None:
+            session.clear()
+        return [], session, ui_html.empty_panel(), ""
+
+    def _article(self, doc_id: str) -> Any:
+        try:
+            return self.assistant.document(doc_id)
+        except (KeyError, AssistantError):  # removed since the answer: the panel shows the passage
+            return None
+
+
+def _msg(role: str, content: str) -> dict[str, Any]:
+    return {"role": role, "content": content}
+
+
+def _sources_choices(status: Status | None) -> Any:
+    import gradio as gr
+
+    return gr.Dropdown(choices=list(status.sources) if status else [])
+
+
+def _progress_hook(progress: Any) -> Callable[[str, int, int], None]:
+    """Adapt ``Assistant.index``'s (stage, done, total) hook to a ``gr.Progress``."""
+    def hook(stage: str, done: int, total: int) -> None:
+        if stage.startswith("problem: "):
+            return  # problems are listed from the report afterwards
+        progress((done, total) if total > 0 else None, desc=stage)
+
+    return hook
+
+
+def build(assistant: Assistant, seeds: str | Path | None = None,
+          examples: Sequence[str] = EXAMPLES) -> gr.Blocks:
+    """The Gradio app: chat on the left, sources on the right, filters/status/upload aside.
+
+    With ``seeds``, the first page load indexes that folder if the store is empty.
+    Serve it with ``demo.launch(..., **launch_options(assistant))``.
+    """
+    import gradio as gr
+
+    h = _Handlers(assistant, seeds)
+    with gr.Blocks(title="News assistant", fill_width=True) as demo:
+        session = gr.State(None)
+        with gr.Sidebar(open=True, width=330, elem_id="sidebar"):
+            gr.Markdown("### Index")
+            status = gr.HTML('<div class="status"></div>', elem_id="status",
+                             js_on_load=None)
+            gr.Markdown("### Filters")
+            since = gr.Textbox(label="Published since", placeholder="YYYY-MM-DD", elem_id="since")
+            until = gr.Textbox(label="Published until", placeholder="YYYY-MM-DD", elem_id="until")
+            outlets = gr.Dropdown(label="Outlets", choices=[], multiselect=True, elem_id="outlets")
+            gr.Markdown("### Add articles")
+            files = gr.File(label=f"{' '.join(ALLOWED_TYPES)} · up to "
+                                  f"{assistant.settings.max_file_mb:.0f} MB each",
+                            file_count="multiple", file_types=list(ALLOWED_TYPES), elem_id="upload")
+            upload_out = gr.HTML("", elem_id="upload-report", js_on_load=None)
+        with gr.Row(equal_height=False, elem_id="main"):
+            with gr.Column(scale=3, min_width=420):
+                gr.HTML(ui_html.HEADER, js_on_load=None)
+                chat = gr.Chatbot(
+                    elem_id="chat", height="62vh", render_markdown=False, sanitize_html=True,
+                    latex_delimiters=[], buttons=[], feedback_options=None, show_label=False,
+                    placeholder=ui_html.CHAT_PLACEHOLDER)
+                with gr.Row(elem_id="ask-row"):
+                    question = gr.Textbox(show_label=False, placeholder="Ask about the news…",
+                                          elem_id="question", scale=8, max_lines=4, autofocus=True)
+                    ask = gr.Button("Ask", variant="primary", elem_id="ask", scale=1, min_width=70)
+                    clear = gr.Button("Clear", variant="secondary", elem_id="clear", scale=1,
+                                      min_width=70)
+                with gr.Row(elem_id="examples"):
+                    example_buttons = [gr.Button(q, size="sm", variant="secondary")
+                                       for q in examples]
+            with gr.Column(scale=2, min_width=340):
+                panel = gr.HTML(ui_html.empty_panel(), elem_id="sources", js_on_load=None)
+                plain = gr.Textbox(label="Answer with sources (plain text)", buttons=["copy"],
+                                   lines=3, max_lines=10, interactive=False, elem_id="copy-answer")
+        cite_target = gr.Textbox(visible="hidden", elem_id="cite-target")
+        cite_go = gr.Button("show citation", visible="hidden", elem_id="cite-go")
+
+        def startup(progress: Any = gr.Progress()) -> Outputs:  # noqa: B008 (how Gradio finds it)
+            return h.startup(progress)
+
+        def upload(paths: Sequence[str] | None,
+                   progress: Any = gr.Progress()) -> Outputs:  # noqa: B008
+            return h.upload(paths, progress)
+
+        demo.load(startup, None, [status, outlets], show_progress="full", show_progress_on=status)
+        chat_inputs = [question, chat, session, since, until, outlets]
+        chat_outputs = [chat, session, panel, plain, question]
+        for trigger in (question.submit, ask.click):
+            trigger(h.respond, chat_inputs, chat_outputs).then(None, js=ui_html.SCROLL_BOX_JS)
+        for button, text in zip(example_buttons, examples, strict=True):
+            button.click(lambda t=text: t, None, question).then(
+                h.respond, chat_inputs, chat_outputs).then(None, js=ui_html.SCROLL_BOX_JS)
+        clear.click(h.clear, session, [chat, session, panel, plain])
+        chat.clear(h.clear, session, [chat, session, panel, plain])  # the chat's own bin icon
+        cite_go.click(h.show_citation, [cite_target, session], panel,
+                      js=ui_html.READ_CITE_JS).then(None, js=ui_html.SCROLL_MARK_JS)
+        files.upload(upload, files, [upload_out, status, outlets, files],
+                     show_progress_on=upload_out)
+    return demo  # type: ignore[no-any-return]
