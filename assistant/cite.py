@@ -81,10 +81,11 @@ def compose(
         sentences.append(AnswerSentence(c.text, marks))
         parts.append(c.text.rstrip() + " " + "".join(f"[{n}]" for n in marks))
     dated = [c.published for c in citations if c.published]
-    outlets = tuple(dict.fromkeys(c.source or c.doc_id for c in citations))
+    outlets = tuple(dict.fromkeys(c.source for c in citations if c.source))
     return Answer(
         question=question, text=" ".join(parts), abstained=False, citations=tuple(citations),
         sentences=tuple(sentences), as_of=max(dated) if dated else None,
-        reported_by=len({c.doc_id for c in citations}), outlets=outlets,
+        reported_by=len({c.doc_id for c in citations}),
+        independent=len({c.cluster_id or c.doc_id for c in citations}), outlets=outlets,
         answerer=answerer, retrieved=tuple(retrieved),
     )

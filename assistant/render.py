@@ -65,11 +65,13 @@ def answer(a: Answer, width: int = 100) -> str:
         out.append(f"(as of {a.as_of})")
     for note in a.notes:
         out.append(f"note: {note}")
-    for c in a.conflicts:
-        out.append(f"conflict ({c.kind}): " + " vs ".join(
-            f"{cl.value!r} {''.join(f'[{n}]' for n in cl.citations)}" for cl in c.claims))
+    for conflict in a.conflicts:
+        out.append(f"conflict ({conflict.kind}): " + " vs ".join(
+            f"{cl.value!r} {''.join(f'[{n}]' for n in cl.citations)}" for cl in conflict.claims))
     if a.reported_by > 1:
-        out.append(f"reported by {a.reported_by} articles: {', '.join(a.outlets)}")
+        named = f" ({', '.join(a.outlets)})" if a.outlets else ""
+        out.append(f"reported by {a.reported_by} articles{named}, "
+                   f"{a.independent} independent stor{'y' if a.independent == 1 else 'ies'}")
     if a.citations:
         out.append("")
         out.append("Sources:")

@@ -98,8 +98,9 @@ class Answer(_Record):
     sentences: tuple[AnswerSentence, ...] = ()
     closest: tuple[Passage, ...] = ()  # when abstaining: the nearest passages, for the reader
     as_of: str | None = None  # latest publish date among the cited evidence
-    reported_by: int = 0  # independent story clusters behind the answer
-    outlets: tuple[str, ...] = ()  # distinct sources/outlets cited
+    reported_by: int = 0  # distinct articles cited (each outlet's copy of a story counts)
+    independent: int = 0  # distinct stories cited: copies of one story count once
+    outlets: tuple[str, ...] = ()  # distinct named outlets cited (articles without one are left out)
     conflicts: tuple[Conflict, ...] = ()
     answerer: str = "extractive"
     notes: tuple[str, ...] = ()

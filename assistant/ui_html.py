@@ -78,7 +78,7 @@ def _answer_footer(answer: Answer) -> str:
     if answer.as_of:
         bits.append(f"as of {esc(answer.as_of)}")
     if answer.reported_by > 1:
-        bits.append(f"reported by {answer.reported_by} sources")
+        bits.append(f"reported by {answer.reported_by} sources{_stories(answer)}")
     if answer.conflicts:
         bits.append(f'<span class="warn">sources disagree ({len(answer.conflicts)})</span>')
     notes = "".join(f'<div class="note">{esc(n)}</div>' for n in answer.notes)
@@ -132,6 +132,13 @@ def sources_panel(answer: Answer, turn: int, active: int | None = None,
             f'<ol class="src-list">{items}</ol></div>')
 
 
+def _stories(answer: Answer) -> str:
+    """How many independent stories those sources are (copies of one story count once)."""
+    if answer.independent >= answer.reported_by or answer.independent < 1:
+        return ""
+    return f", {answer.independent} independent stor{'y' if answer.independent == 1 else 'ies'}"
+
+
 def _summary(answer: Answer) -> str:
     bits = []
     if answer.as_of:
@@ -139,7 +146,7 @@ def _summary(answer: Answer) -> str:
     if answer.reported_by > 1:
         outlets = ", ".join(esc(o) for o in answer.outlets)
         bits.append(f'<span class="pill">reported by {answer.reported_by} sources'
-                    f"{' (' + outlets + ')' if outlets else ''}</span>")
+                    f"{' (' + outlets + ')' if outlets else ''}{_stories(answer)}</span>")
     return f'<div class="src-summary">{"".join(bits)}</div>' if bits else ""
 
 

@@ -184,8 +184,10 @@ class Manifest:
             ).fetchone()
         if row is None:
             return None
-        dates = tuple(DatedSpan(**d) for d in json.loads(row[9]))
-        return Article(*row[:9], dates=dates)
+        doc_id, title, text, source, url, published, path, content_hash, cluster_id, dates = row
+        return Article(doc_id=doc_id, title=title, text=text, source=source, url=url,
+                       published=published, path=path, content_hash=content_hash,
+                       cluster_id=cluster_id, dates=tuple(DatedSpan(**d) for d in json.loads(dates)))
 
     def articles_meta(self) -> list[tuple[str, str, str | None, str | None, str, str | None]]:
         """(doc_id, title, source, published, cluster_id, url) of every finished article."""
