@@ -23,7 +23,6 @@ returns 1 when a metric falls below its minimum, naming the metric and the faili
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 import time
 import unicodedata
@@ -33,11 +32,11 @@ from pathlib import Path
 from typing import Any
 
 from eval import metrics as m
+from eval.gate import gate, load_thresholds
 from eval.schema import EvalItem, load_items, locate_evidence
 from index.errors import AssistantError
 
 DEFAULT_SET = Path(__file__).with_name("seeds.jsonl")
-DEFAULT_THRESHOLDS = Path(__file__).with_name("thresholds.json")
 SEEDS_DIR = Path(__file__).resolve().parents[1] / "seeds"
 KS = (1, 3, 5)
 # Per-item metrics, in report order; a row leaves out the ones that do not apply to it.
@@ -47,10 +46,6 @@ METRICS = (
     "correct", "token_f1", "abstained", "citation_recall", "citation_precision",
     "corroborated", "conflict_flagged", "as_of_match",
 )
-
-
-class ThresholdsError(AssistantError):
-    """The thresholds file is unreadable or names a metric the report does not have."""
 
 
 @dataclass(frozen=True)
@@ -336,62 +331,3 @@ def _run_answerer(assistant: Any, name: str, items: Sequence[EvalItem]) -> EvalR
     finally:
         if other is not assistant:
             other.close()
-
-
-def load_thresholds(path: str | Path) -> dict[str, float]:
-    """``{"metric.path": minimum}`` from a JSON file."""
-    try:
-        raw = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as e:
-        raise ThresholdsError(f"cannot read thresholds {path}: {e}") from e
-    if not isinstance(raw, dict) or not all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) for v in raw.values()):
-        raise ThresholdsError(f"{path}: expected {{\"metric.path\": minimum, ...}}")
-    return {str(k): float(v) for k, v in raw.items()}
-
-
-def metric_value(metrics: Mapping[str, Any], path: str) -> float | None:
-    """The value at a dotted path (``overall.correct``, ``by_type.date.as_of_match``,
-    ``abstention.f1``); a ``{"mean", "n"}`` cell gives its mean. Unknown paths raise."""
-    node: Any = metrics
-    for key in path.split("."):
-        if not isinstance(node, Mapping) or key not in node:
-            raise ThresholdsError(f"unknown metric {path!r} in the thresholds")
-        node = node[key]
-    if isinstance(node, Mapping):
-        node = node.get("mean")
-    return None if node is None else float(node)
-
-
-def failing_items(result: EvalResult, path: str) -> list[ItemRecord]:
-    """The items that pull the metric at ``path`` down."""
-    parts = path.split(".")
-    if parts[0] == "abstention":
-        wrong_way = {"precision": (True,), "recall": (False,)}.get(parts[-1], (True, False))
-        return [r for r in result.items if r.abstained != (not r.answerable)
-                and r.abstained in wrong_way]
-    key, kind = parts[-1], parts[1] if parts[0] == "by_type" else None
-    scored = [r for r in result.items if (kind is None or r.type == kind)
-              and r.scores.get(key) is not None and (r.scores[key] or 0.0) < 1.0]
-    return sorted(scored, key=lambda r: r.scores[key] or 0.0)
-
-
-def gate(results: Sequence[EvalResult], thresholds: Mapping[str, float]) -> list[str]:
-    """One line per metric below its minimum (with the failing items); empty when all pass."""
-    lines: list[str] = []
-    for result in results:
-        if result.unavailable:  # a gate that ran nothing must not pass
-            lines.append(f"FAIL [{result.answerer}] unavailable: {result.unavailable}")
-            continue
-        for path, minimum in thresholds.items():
-            value = metric_value(result.metrics, path)
-            if value is not None and value >= minimum - 1e-9:
-                continue
-            shown = "no value" if value is None else f"{value:.3f}"
-            lines.append(f"FAIL [{result.answerer}] {path} = {shown} < {minimum:.3f}")
-            bad = failing_items(result, path)
-            lines += [f"    {r.id} ({r.type}): {r.question}  ->  {r.answer[:100]}"
-                      for r in bad[:15]]
-            if len(bad) > 15:
-                lines.append(f"    ... and {len(bad) - 15} more (see report.md)")
-    return lines

@@ -9,15 +9,8 @@ from typing import Any
 
 import pytest
 
-from eval.runner import (
-    DEFAULT_SET,
-    DEFAULT_THRESHOLDS,
-    EvalResult,
-    ThresholdsError,
-    gate,
-    load_thresholds,
-    main,
-)
+from eval.gate import DEFAULT_THRESHOLDS, ThresholdsError, gate, load_thresholds
+from eval.runner import DEFAULT_SET, EvalResult, main
 from eval.schema import load_items
 from index.errors import AssistantError
 
