@@ -34,7 +34,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 eval: $(STAMP)
-	$(BIN)/assistant eval --out eval/out
+	$(BIN)/assistant eval --out eval/out --gate eval/thresholds.json
 
 bench: $(STAMP)   ## performance harness: bench/out/perf.json + perf.md
 	$(BIN)/python -m bench.perf --data ../shared/benchmarks/realtimeqa/dev --out bench/out

@@ -43,11 +43,11 @@ class Answerer(Protocol):
     def answer(self, evidence: Evidence) -> Answer: ...
 
 
-def abstain(evidence: Evidence, notes: tuple[str, ...] = ()) -> Answer:
+def abstain(evidence: Evidence, notes: tuple[str, ...] = (), confidence: float = 0.0) -> Answer:
     """The fixed "the articles don't say" answer, with the closest passages for the reader."""
     return Answer(question=evidence.question, text=ABSTAIN_TEXT, abstained=True,
                   closest=tuple(evidence.top[:3]), notes=evidence.notes + notes,
-                  retrieved=tuple(evidence.top))
+                  confidence=round(confidence, 4), retrieved=tuple(evidence.top))
 
 
 class ExtractiveAnswerer:
@@ -77,7 +77,7 @@ class ExtractiveAnswerer:
         if selection.missing:
             return abstain(evidence, ("the articles never mention: " + ", ".join(selection.missing),))
         if not selection.sentences or selection.evidence < self.settings.abstain_threshold:
-            return abstain(evidence)
+            return abstain(evidence, confidence=selection.evidence)
         chosen = list(selection.sentences)
         if news.is_recency(evidence.question):
             chosen = [self._latest(selection)]
@@ -91,6 +91,7 @@ class ExtractiveAnswerer:
         cited = [c.passage.doc_id for c in chosen]
         pool = candidates(evidence.passages + evidence.story(cited))
         answer = compose(evidence.question, chosen, pool, self.document, retrieved=evidence.top)
+        answer = replace(answer, confidence=round(selection.evidence, 4))
         if disagreeing:
             answer = _with_conflicts(answer, chosen[0], disagreeing)
         return answer
@@ -105,6 +106,7 @@ class ExtractiveAnswerer:
         """Answer each compared event on its own, then list them in date order."""
         assert evidence.search is not None
         events: list[tuple[Candidate, str | None]] = []
+        confidence = 1.0
         for part in parts[:2]:
             top = evidence.search(part)[: self.settings.top_k]
             articles = {p.doc_id: f"{p.title}\n{a.text}" for p in top
@@ -117,6 +119,7 @@ class ExtractiveAnswerer:
             else:
                 return None  # one event not found: answer the question as a plain question
             c = sel.sentences[0]
+            confidence = min(confidence, sel.evidence)
             events.append((c, news.event_date(c, self.document(c.passage.doc_id))))
         if events[0][0].text == events[1][0].text:
             return None
@@ -128,7 +131,7 @@ class ExtractiveAnswerer:
         note = "in date order: " + "; ".join(when)
         if all(d for _, d in dated) and dated[0][1] == dated[1][1]:
             note = "both on the same day: " + "; ".join(when)
-        return replace(answer, notes=(*answer.notes, note))
+        return replace(answer, notes=(*answer.notes, note), confidence=round(confidence, 4))
 
 
 def _with_conflicts(answer: Answer, first: Candidate,

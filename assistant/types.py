@@ -105,5 +105,6 @@ class Answer(_Record):
     answerer: str = "extractive"
     notes: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()  # generated sentences verification removed (LLM answerers)
+    confidence: float = 0.0  # evidence score compared with Settings.abstain_threshold
     seconds: float = 0.0
     retrieved: tuple[Passage, ...] = field(default=(), repr=False)

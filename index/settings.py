@@ -72,11 +72,11 @@ class Settings(BaseSettings):
         2, ge=1, le=3, description="Most sentences in an extractive answer."
     )
     abstain_threshold: float = Field(
-        0.48,
+        0.40,
         ge=0.0,
         le=1.0,
         description="Evidence score under which the assistant abstains "
-        "(calibrated on eval/seeds.jsonl, see README).",
+        "(calibrated on eval/seeds.jsonl: python -m eval.calibrate).",
     )
     max_question_chars: int = Field(
         2000, ge=10, description="Questions longer than this are refused."
