@@ -6,16 +6,11 @@ parsing the answer string: ``assistant.document(c.doc_id).text[c.start:c.end] ==
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
+
+from index.models import Record as _Record
 
 ABSTAIN_TEXT = "The indexed articles do not answer this question."
-
-
-class _Record:
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready dict."""
-        return asdict(self)  # type: ignore[call-overload, no-any-return]
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,16 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
-class _Record:
+class Record:
+    """Base of every result record: frozen dataclasses that turn into JSON-ready dicts."""
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict."""
         return asdict(self)  # type: ignore[call-overload, no-any-return]
 
 
 @dataclass(frozen=True)
-class RawArticle(_Record):
+class RawArticle(Record):
     """An article as read from a file, before cleaning."""
 
     doc_id: str
@@ -31,7 +33,7 @@ class RawArticle(_Record):
 
 
 @dataclass(frozen=True)
-class DatedSpan(_Record):
+class DatedSpan(Record):
     """A relative or absolute date expression inside an article, resolved to a day."""
 
     start: int
@@ -41,7 +43,7 @@ class DatedSpan(_Record):
 
 
 @dataclass(frozen=True)
-class Article(_Record):
+class Article(Record):
     """A cleaned article. ``text`` is what every offset refers to."""
 
     doc_id: str
@@ -57,7 +59,7 @@ class Article(_Record):
 
 
 @dataclass(frozen=True)
-class Chunk(_Record):
+class Chunk(Record):
     """A run of whole sentences of one article, with offsets into its cleaned text."""
 
     doc_id: str
@@ -73,7 +75,7 @@ class Chunk(_Record):
 
 
 @dataclass(frozen=True)
-class FileProblem(_Record):
+class FileProblem(Record):
     """One input that could not be indexed, and why."""
 
     path: str
@@ -84,7 +86,7 @@ class FileProblem(_Record):
 
 
 @dataclass(frozen=True)
-class IndexReport(_Record):
+class IndexReport(Record):
     """What one ``Assistant.index`` run did."""
 
     added: int = 0
@@ -104,7 +106,7 @@ class IndexReport(_Record):
 
 
 @dataclass(frozen=True)
-class Status(_Record):
+class Status(Record):
     """What the store holds."""
 
     articles: int
