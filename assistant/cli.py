@@ -80,12 +80,19 @@ def _assistant(args: argparse.Namespace) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from pydantic import ValidationError
+
     from index.errors import AssistantError
 
     try:
         return _run(args)
     except AssistantError as e:
         print(f"assistant: {e}", file=sys.stderr)
+        return 2
+    except ValidationError as e:  # a bad ASSISTANT_* variable or flag value
+        problems = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'settings'}: {err['msg']}"
+                             for err in e.errors())
+        print(f"assistant: invalid setting — {problems} (check ASSISTANT_* variables)", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("assistant: interrupted — run the same command again to finish", file=sys.stderr)

@@ -7,6 +7,7 @@ sent, calls the Python API and renders the result with :mod:`assistant.ui_html`.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import shutil
@@ -46,14 +47,18 @@ def safe_name(name: str) -> str | None:
     """A file name safe to create in the uploads folder, or None if nothing usable is left.
 
     Directories are stripped (both separators), characters outside ``[A-Za-z0-9._-]``
-    become ``_``, leading dots are dropped (no hidden files, no ``..``), and the
-    extension must be one the readers support.
+    become ``_``, the name is shortened *before* leading dots and dashes are dropped (no
+    hidden or option-like files, no ``..``), and the extension must be one the readers
+    support. A name with nothing Latin left ("новости.txt") gets a stable hashed name.
     """
     base = re.split(r"[\\/]", unicodedata.normalize("NFKC", name or ""))[-1]
-    base = re.sub(r"[^A-Za-z0-9._-]+", "_", base).lstrip("._-")[-120:]
-    if not base or base in (".", "..") or Path(base).suffix.lower() not in ALLOWED_TYPES:
+    suffix = Path(base).suffix
+    if suffix.lower() not in ALLOWED_TYPES:
         return None
-    return base
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", base[: -len(suffix)])[-100:].lstrip("._-")
+    if not stem.strip("_"):
+        stem = "upload-" + hashlib.sha1(base.encode()).hexdigest()[:10]
+    return stem + suffix.lower()
 
 
 def launch_options(assistant: Assistant) -> dict[str, Any]:
@@ -63,7 +68,7 @@ def launch_options(assistant: Assistant) -> dict[str, Any]:
     return {
         "css": ui_html.CSS, "head": ui_html.HEAD,
         "theme": gr.themes.Soft(font=_FONTS, font_mono=_MONO),
-        "max_file_size": f"{int(assistant.settings.max_file_mb)}mb", "footer_links": [],
+        "max_file_size": int(assistant.settings.max_file_mb * 2**20), "footer_links": [],
         "show_error": False,
     }
 
@@ -72,7 +77,7 @@ def launch(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860,
            auth: str | None = None, seeds: str | Path | None = "seeds") -> None:
     """Serve the UI on ``host:port`` (optionally behind ``user:password``) until interrupted."""
     credentials = None
-    if auth:
+    if auth is not None:  # an empty --auth (an unset $PASS) must not mean "no password"
         user, sep, password = auth.partition(":")
         if not sep or not user or not password:
             raise AssistantError("--auth must look like user:password")
@@ -136,7 +141,7 @@ class _Handlers:
             if name is None:
                 rejected.append(FileProblem(path.name, f"only {' '.join(ALLOWED_TYPES)} files"))
             elif path.stat().st_size > limit:
-                rejected.append(FileProblem(name, f"larger than {limit / 2**20:.0f} MB"))
+                rejected.append(FileProblem(name, f"larger than {self.assistant.settings.max_file_mb:g} MB"))
             else:
                 try:
                     shutil.copyfile(path, folder / name)
@@ -274,7 +279,7 @@ def build(assistant: Assistant, seeds: str | Path | None = None,
             outlets = gr.Dropdown(label="Outlets", choices=[], multiselect=True, elem_id="outlets")
             gr.Markdown("### Add articles")
             files = gr.File(label=f"{' '.join(ALLOWED_TYPES)} · up to "
-                                  f"{assistant.settings.max_file_mb:.0f} MB each",
+                                  f"{assistant.settings.max_file_mb:g} MB each",
                             file_count="multiple", file_types=list(ALLOWED_TYPES), elem_id="upload")
             upload_out = gr.HTML("", elem_id="upload-report", js_on_load=None)
         with gr.Row(equal_height=False, elem_id="main"):

@@ -181,7 +181,7 @@ def test_status_and_upload_report_escape_names_and_reasons() -> None:
 def test_safe_name_strips_directories_and_rejects_what_cannot_be_indexed() -> None:
     assert safe_name("../../etc/passwd.txt") == "passwd.txt"
     assert safe_name("..\\..\\win\\evil.md") == "evil.md"
-    assert safe_name("my article (1).JSON") == "my_article_1_.JSON"
+    assert safe_name("my article (1).JSON") == "my_article_1_.json"
     assert safe_name("<script>x</script>.html") == "script_.html"
     assert safe_name(".hidden.txt") == "hidden.txt"
     for bad in ("..", ".", "", "/", "notes.exe", "archive.tar.gz", "a.txt/.."):
