@@ -81,10 +81,10 @@ class ExtractiveAnswerer:
         chosen = list(selection.sentences)
         if news.is_recency(evidence.question):
             chosen = [self._latest(selection)]
-        disagreeing = news.conflicts(chosen[0], selection.ranked, evidence.query,
-                                     lexical.need(evidence.query))
+        anchor, disagreeing = _disagreement(chosen, selection, lexical.need(evidence.query),
+                                            evidence.query)
         if disagreeing:
-            chosen = [chosen[0]] + [c for c, *_ in disagreeing]
+            chosen = [anchor] + [c for c, *_ in disagreeing]
         elif news.asks_who_reports(evidence.question):
             chosen = news.other_outlets(evidence.query, chosen, candidates(
                 evidence.passages + evidence.story([c.passage.doc_id for c in chosen])))
@@ -132,6 +132,33 @@ class ExtractiveAnswerer:
         if all(d for _, d in dated) and dated[0][1] == dated[1][1]:
             note = "both on the same day: " + "; ".join(when)
         return replace(answer, notes=(*answer.notes, note), confidence=round(confidence, 4))
+
+
+CONFLICT_ANCHORS = 3  # best sentences tried as the first side of a conflict
+
+
+def _disagreement(chosen: list[Candidate], selection: Selection, need: str | None, query: str
+                  ) -> tuple[Candidate, list[tuple[Candidate, str, tuple[str, ...], tuple[str, ...]]]]:
+    """The first of the chosen (then the best-ranked) sentences that other sentences contradict.
+
+    The top sentence may hold no value at all (a heading: "Tournament Reaction Podcast") while
+    the next ones state the answer and its contradiction; only sentences scoring nearly as
+    well as the best are tried, so a side remark never becomes the headline of a conflict.
+    """
+    best = selection.ranked[0].score if selection.ranked else chosen[0].score
+    tried: set[tuple[str, int]] = set()
+    # Only a question asking for one kind of value ("who", "when", "how many") looks past the
+    # first sentence: open questions quote rewrites whose wording differs in harmless names.
+    anchors = [*chosen, *selection.ranked[:CONFLICT_ANCHORS]] if need else chosen[:1]
+    for c in anchors:
+        key = (c.passage.doc_id, c.start)
+        if key in tried or (c is not chosen[0] and c.score < 0.8 * best):
+            continue
+        tried.add(key)
+        found = news.conflicts(c, selection.ranked, query, need)
+        if found:
+            return c, found
+    return chosen[0], []
 
 
 def _with_conflicts(answer: Answer, first: Candidate,

@@ -10,7 +10,7 @@ from typing import Any
 
 from assistant.answerers import Answerer, Evidence, make_answerer
 from assistant.retrieve import Filters, Retriever, check_question
-from assistant.types import Answer
+from assistant.types import Answer, Passage
 from index.errors import BadQuestionError, NoIndexError
 from index.models import Article, IndexReport, Status
 from index.settings import Settings
@@ -101,7 +101,12 @@ class Assistant:
         notes = ("no indexed article matches the filters",) if filters.active and not passages else ()
         articles = {d: f"{a.title}\n{a.text}" for d in {p.doc_id for p in top}
                     if (a := retriever.manifest.article(d)) is not None}
-        evidence = Evidence(question, query, passages, top, articles, notes, retriever.story_passages,
+        allowed = retriever.allowed_docs(filters)
+
+        def story(ids: list[str]) -> list[Passage]:  # copies cited as backing obey the filters too
+            return [p for p in retriever.story_passages(ids) if allowed is None or p.doc_id in allowed]
+
+        evidence = Evidence(question, query, passages, top, articles, notes, story,
                             lambda text: retriever.search(text, filters, k=self.settings.candidates))
         answer = self.answerer().answer(evidence)
         return _timed(answer, started)

@@ -92,6 +92,8 @@ _ROLE_RE = re.compile(
     rf"\b(?P<head>(?i:{ROLE_HEADS}))\b(?P<of>(?:\s+(?:of|for)\s+(?:the\s+)?"
     r"(?:[A-Z][\w.-]*(?:\s+(?:of\s+(?:the\s+)?)?[A-Z][\w.-]*)*|[a-z]{3,}))*)"
 )
+_AUXILIARIES = _words("""is are was were be been being has have had do does did will would
+    shall should can could may might must""")
 _CONNECTORS = {"of", "the", "de", "du", "des", "la", "le", "van", "von", "der", "del", "da"}
 _SENTENCE_END = re.compile(r"(?<=[.!?…])([\"”’)]*)\s+(?=[\"“‘(]?[A-Z0-9])|\s*(?:\.\.\.|…)\s*|\n+")
 _ABBREV = re.compile(r"(?:\b(?:[A-Z]|Mr|Mrs|Ms|Dr|St|Jr|Sr|Gen|Gov|Sen|Rep|Prof|No|vs|Inc|Co|Corp"
@@ -209,6 +211,8 @@ def _name_runs(sentence: str) -> list[list[str]]:
         if initial and (low in STOPWORDS or low in _OPENERS or low.endswith("ly") or (
                 len(low) >= 8 and low.endswith("ing") and low[-4] not in "jq")):
             capital = False  # a capital that only marks the sentence start ("Concerning")
+        elif low in _AUXILIARIES:
+            capital = False  # title case: "Gurnah Is Awarded" is a name and a verb, not one name
         nxt = next((t.group() for t in toks[i + 1 :] if fold(t.group()) not in _CONNECTORS), "")
         if capital or (runs[-1] and low in _CONNECTORS and any(c.isupper() for c in nxt)):
             runs[-1].append(tok)

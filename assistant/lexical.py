@@ -99,6 +99,8 @@ def mentions(text: str, name_parts: set[str]) -> bool:
     """Whether every name (lower-case word) occurs in ``text``, directly or by a common alias."""
     lowered = " ".join(words(text))
     have = set(lowered.split())
+    # "GPT-3" and "Spider-Man" are one word here but two name parts in the question
+    have |= {part for w in have if "-" in w for part in w.split("-")}
     for name in name_parts:
         if name in have:
             continue

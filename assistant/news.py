@@ -71,8 +71,11 @@ def evidence_date(c: Candidate, article: Article | None) -> str | None:
     return event_date(c, article) or c.passage.published
 
 
+Disagreement = tuple[Candidate, str, tuple[str, ...], tuple[str, ...]]
+
+
 def conflicts(first: Candidate, ranked: Sequence[Candidate], question: str,
-              kind: str | None, limit: int = 3) -> list[tuple[Candidate, str, tuple[str, ...], tuple[str, ...]]]:
+              kind: str | None, limit: int = 3) -> list[Disagreement]:
     """Sentences that answer like ``first`` but state a different value.
 
     Returns (sentence, kind, values in ``first``, values in it). Two sentences are about

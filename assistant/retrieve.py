@@ -21,7 +21,6 @@ from index.settings import Settings
 from index.vectors import VectorStore
 
 
-
 @dataclass(frozen=True)
 class Filters:
     """Restrict retrieval to articles published in [since, until], from some outlets, or by id."""

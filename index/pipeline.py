@@ -111,7 +111,10 @@ class Indexer:
                 for name in ("chroma", "manifest.sqlite", "manifest.sqlite-wal",
                              "manifest.sqlite-shm", "bm25"):
                     target = self.store_dir / name
-                    shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(missing_ok=True)
+                    if target.is_dir():
+                        shutil.rmtree(target, ignore_errors=True)
+                    else:
+                        target.unlink(missing_ok=True)
             manifest = Manifest(self.store_dir / "manifest.sqlite")
             try:
                 vectors = VectorStore(self.settings)

@@ -53,9 +53,11 @@ class VectorStore:
                 configuration={"hnsw": {"space": "cosine"}},
             )
         except Exception as e:  # chromadb raises many types; all mean "store unusable"
-            raise StoreError(f"cannot open the Chroma store at {settings.chroma_host or settings.store_dir}: {e}") from e
+            where = settings.chroma_host or settings.store_dir
+            raise StoreError(f"cannot open the Chroma store at {where}: {e}") from e
 
-    def upsert(self, ids: Sequence[str], vectors: np.ndarray, metadatas: Sequence[dict[str, Any]]) -> None:
+    def upsert(self, ids: Sequence[str], vectors: np.ndarray,
+               metadatas: Sequence[dict[str, Any]]) -> None:
         for i in range(0, len(ids), 2000):
             self.collection.upsert(
                 ids=list(ids[i : i + 2000]), embeddings=vectors[i : i + 2000],
@@ -83,7 +85,8 @@ class VectorStore:
     def count(self) -> int:
         return int(self.collection.count())
 
-    def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
+    def query(self, vector: np.ndarray, k: int,
+              where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity), best first."""
         n = self.count()
         if n == 0:

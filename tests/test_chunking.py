@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -32,7 +33,7 @@ def test_every_seed_chunk_matches_its_offsets_and_overlaps() -> None:
         for c in chunks:
             assert text[c.start : c.end] == c.text
             assert c.sentences[0][0] == c.start and c.sentences[-1][1] == c.end
-        for a, b in zip(chunks, chunks[1:], strict=False):
+        for a, b in itertools.pairwise(chunks):
             if len(a.sentences) > 1:  # a one-sentence chunk cannot overlap without repeating
                 assert b.sentences[0] == a.sentences[-1], "consecutive chunks share a sentence"
         covered = {s for c in chunks for s in c.sentences}

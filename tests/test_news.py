@@ -46,10 +46,11 @@ def test_borrell_role_conflict_is_surfaced(seeds_assistant) -> None:  # type: ig
 def test_conflicting_numbers_across_articles_are_both_shown(make_assistant, tmp_path) -> None:  # type: ignore[no-untyped-def]
     folder = tmp_path / "feed"
     folder.mkdir()
-    (folder / "a.txt").write_text(" date 2023-03-01 The storm killed 12 people in the coastal town of Vila Nova, "
-                                  "officials said on Tuesday.\n\nRescue teams are still searching.\n")
-    (folder / "b.txt").write_text(" date 2023-03-02 The storm killed 19 people in the coastal town of Vila Nova, "
-                                  "officials said on Wednesday.\n\nSchools stay closed.\n")
+    town = "people in the coastal town of Vila Nova, officials said"
+    (folder / "a.txt").write_text(f" date 2023-03-01 The storm killed 12 {town} on Tuesday.\n\n"
+                                  "Rescue teams are still searching.\n")
+    (folder / "b.txt").write_text(f" date 2023-03-02 The storm killed 19 {town} on Wednesday.\n\n"
+                                  "Schools stay closed.\n")
     a = make_assistant()
     a.index([folder])
     answer = a.ask("How many people did the storm kill in Vila Nova?")

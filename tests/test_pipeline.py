@@ -98,7 +98,8 @@ def test_date_line_becomes_metadata(seeds_assistant) -> None:  # type: ignore[no
 def test_bad_files_are_reported_and_the_rest_is_indexed(make_assistant, seeds_copy) -> None:  # type: ignore[no-untyped-def]
     (seeds_copy / "empty.txt").write_text("")
     (seeds_copy / "binary.txt").write_bytes(b"\x00\x01\x02" * 100)
-    (seeds_copy / "broken.jsonl").write_text('{"url": "http://x/1", "text": "Fine article text here."}\n{oops\n')
+    (seeds_copy / "broken.jsonl").write_text(
+        '{"url": "http://x/1", "text": "Fine article text here."}\n{oops\n')
     (seeds_copy / "russian.txt").write_bytes("Москва заявила о переговорах.".encode("cp1251"))
     report = make_assistant().index([seeds_copy])
     failed = {Path(p.path).name: p.reason for p in report.failed}
