@@ -14,8 +14,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from assistant import Assistant  # noqa: E402
-from index.settings import Settings  # noqa: E402
+from assistant import Assistant
+from index.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
