@@ -94,6 +94,7 @@ class Assistant:
         started = time.perf_counter()
         question = check_question(question, self.settings.max_question_chars)
         filters = _filters(since, until, sources, doc_ids)
+        history, boost_docs = _strings("history", history), _strings("boost_docs", boost_docs)
         query = _with_history(question, history)
         retriever = self._retriever()
         passages = retriever.search(query, filters, k=self.settings.candidates, boost_docs=boost_docs)
@@ -161,14 +162,23 @@ def _filters(since: str | None, until: str | None, sources: Sequence[str],
         if not isinstance(value, str) or parse_date(value) is None:
             raise BadQuestionError(f"{name} must be a date like 2022-12-05, not {value!r}")
         values[name] = parse_date(value)
-    if isinstance(sources, str):
-        sources = [sources]
-    if isinstance(doc_ids, str):
-        doc_ids = [doc_ids]
-    for name, seq in (("sources", sources), ("doc_ids", doc_ids)):
-        if not all(isinstance(s, str) for s in seq):
-            raise BadQuestionError(f"{name} must be a list of text values")
-    return Filters(values.get("since"), values.get("until"), tuple(sources), tuple(doc_ids))
+    return Filters(values.get("since"), values.get("until"), _strings("sources", sources),
+                   _strings("doc_ids", doc_ids))
+
+
+def _strings(name: str, value: Any) -> tuple[str, ...]:
+    """A list-of-text argument as a tuple: None means none, one string means itself."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    try:
+        items = tuple(value)
+    except TypeError:
+        raise BadQuestionError(f"{name} must be a list of text values, not {value!r}") from None
+    if not all(isinstance(s, str) for s in items):
+        raise BadQuestionError(f"{name} must be a list of text values")
+    return items
 
 
 def _with_history(question: str, history: Sequence[str]) -> str:

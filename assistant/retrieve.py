@@ -146,7 +146,7 @@ class Retriever:
             meta = self._meta.get(row[0]) if row else None
             if row is None or meta is None or cid not in texts:
                 continue  # the article changed or left the index since the search began
-            doc_id, start, end, sentences = row
+            doc_id, start, end, sentences, _ = row
             passages.append(Passage(
                 chunk_id=cid, doc_id=doc_id, text=texts[cid], start=start, end=end,
                 title=meta.title, source=meta.source, url=meta.url, published=meta.published,
@@ -164,7 +164,7 @@ class Retriever:
         rows = self.manifest.chunk_rows(ids)
         texts = self._texts(rows)
         out = []
-        for cid, (doc_id, start, end, sentences) in rows.items():
+        for cid, (doc_id, start, end, sentences, _) in rows.items():
             meta = self._meta.get(doc_id)
             if meta is None or cid not in texts:
                 continue
@@ -174,17 +174,8 @@ class Retriever:
                 sentences=tuple(tuple(s) for s in json.loads(sentences)), rank=10_000))
         return out
 
-    def _texts(self, rows: dict[str, tuple[str, int, int, str]]) -> dict[str, str]:
-        texts: dict[str, str | None] = {}
-        out: dict[str, str] = {}
-        for cid, (doc_id, start, end, _) in rows.items():
-            if doc_id not in texts:
-                article = self.manifest.article(doc_id)
-                texts[doc_id] = article.text if article else None
-            text = texts[doc_id]
-            if text is not None:
-                out[cid] = text[start:end]
-        return out
+    def _texts(self, rows: dict[str, tuple[str, int, int, str, str]]) -> dict[str, str]:
+        return {cid: row[4] for cid, row in rows.items()}
 
     def _cosine(self, qvec: np.ndarray, cid: str) -> float:
         # Keyword-only hits have no dense score; fetch their vector to compare on one scale.

@@ -171,10 +171,17 @@ def _strip_furniture(text: str) -> tuple[list[list[str]], str | None]:
     kept: list[list[str]] = []
     body_chars = 0
     previous = ""
-    for block in text.split("\n\n"):
+    blocks = text.split("\n\n")
+    single = sum(1 for b in blocks if b.strip()) == 1
+    for block in blocks:
         appeal = _APPEAL.search(block) is not None
         if appeal and len(block) <= 800:
-            continue
+            if not single:
+                continue  # a promo paragraph
+            # The whole article is one paragraph (a dump line): drop only the promo sentences.
+            block = "\n".join(_drop_appeals(line) for line in block.split("\n"))
+            if len(block.split()) < 8:
+                continue
         lines: list[str] = []
         for line in block.split("\n"):
             line = strip_css(line)
@@ -192,6 +199,13 @@ def _strip_furniture(text: str) -> tuple[list[list[str]], str | None]:
             body_chars += len(line)
         kept.append(lines)
     return _trim_tail(kept)
+
+
+def _drop_appeals(line: str) -> str:
+    """The line without its promo sentences ('Join our community on Patreon ...')."""
+    if not _APPEAL.search(line):
+        return line
+    return " ".join(s for s in _SENTENCE_END.split(line) if not _APPEAL.search(s)).strip()
 
 
 def _trim_tail(paragraphs: list[list[str]]) -> tuple[list[list[str]], str | None]:

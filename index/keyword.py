@@ -8,9 +8,11 @@ reader always loads a complete index. Readers reload it when the manifest's
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +46,21 @@ def build(entries: Sequence[tuple[str, str]], folder: Path) -> None:
     (tmp / "ids.json").write_text(json.dumps([i for i, _ in entries]))
     old = folder.with_name(folder.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
-    if folder.exists():
-        folder.rename(old)
-    tmp.rename(folder)
+    with _swap_lock(folder, fcntl.LOCK_EX):  # no reader is half-way through loading
+        if folder.exists():
+            folder.rename(old)
+        tmp.rename(folder)
     shutil.rmtree(old, ignore_errors=True)
+
+
+@contextmanager
+def _swap_lock(folder: Path, mode: int) -> Iterator[None]:
+    with open(folder.with_name(folder.name + ".lock"), "a+") as handle:
+        fcntl.flock(handle, mode)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class KeywordIndex:
@@ -56,9 +69,10 @@ class KeywordIndex:
     def __init__(self, folder: Path) -> None:
         import bm25s
 
-        self.ids: list[str] = json.loads((folder / "ids.json").read_text())
+        with _swap_lock(folder, fcntl.LOCK_SH):  # ids and matrix from the same build
+            self.ids: list[str] = json.loads((folder / "ids.json").read_text())
+            self.retriever = bm25s.BM25.load(str(folder)) if self.ids else None
         self.position = {cid: i for i, cid in enumerate(self.ids)}
-        self.retriever = bm25s.BM25.load(str(folder)) if self.ids else None
         self.stemmer = _stemmer()
 
     def search(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:

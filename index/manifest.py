@@ -59,6 +59,8 @@ class Manifest:
             self.db = sqlite3.connect(path, check_same_thread=False, timeout=30)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.executescript(_SCHEMA)
+            if self.db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                raise sqlite3.DatabaseError("integrity check failed")
         except sqlite3.DatabaseError as e:
             raise StoreError(
                 f"the manifest {path} is damaged ({e}) — rebuild it: assistant index --rebuild PATH"
@@ -198,19 +200,21 @@ class Manifest:
                 " ORDER BY doc_id"
             ).fetchall()
 
-    def chunk_rows(self, ids: Sequence[str]) -> dict[str, tuple[str, int, int, str]]:
-        """chunk id -> (doc_id, start, end, sentences-json) for ids of finished articles."""
-        out: dict[str, tuple[str, int, int, str]] = {}
+    def chunk_rows(self, ids: Sequence[str]) -> dict[str, tuple[str, int, int, str, str]]:
+        """chunk id -> (doc_id, start, end, sentences-json, text) for ids of finished articles.
+        Offsets and text come from one statement, so a concurrent update cannot tear them."""
+        out: dict[str, tuple[str, int, int, str, str]] = {}
         with self._lock:
             for i in range(0, len(ids), 500):
                 part = list(ids[i : i + 500])
                 q = ",".join("?" * len(part))
                 for r in self.db.execute(
-                    f"SELECT c.id, c.doc_id, c.start, c.end, c.sentences FROM chunks c"
+                    f"SELECT c.id, c.doc_id, c.start, c.end, c.sentences,"
+                    f" substr(d.text, c.start + 1, c.end - c.start) FROM chunks c"
                     f" JOIN docs d ON d.doc_id=c.doc_id WHERE d.state='done' AND c.id IN ({q})",
                     part,
                 ):
-                    out[r[0]] = (r[1], r[2], r[3], r[4])
+                    out[r[0]] = (r[1], r[2], r[3], r[4], r[5])
         return out
 
     def all_chunk_texts(self) -> list[tuple[str, str]]:

@@ -82,7 +82,8 @@ class FileProblem(Record):
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.reason}"
+        path = "".join(c if c.isprintable() else repr(c)[1:-1] for c in self.path)
+        return f"{path}: {self.reason}"
 
 
 @dataclass(frozen=True)

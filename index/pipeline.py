@@ -13,6 +13,7 @@ vector the manifest does not know, and re-indexes what is missing.
 from __future__ import annotations
 
 import fcntl
+import os
 import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -108,20 +109,23 @@ class Indexer:
         started = time.perf_counter()
         with writer_lock(self.store_dir):
             if rebuild:
-                for name in ("chroma", "manifest.sqlite", "manifest.sqlite-wal",
-                             "manifest.sqlite-shm", "bm25"):
+                for name in ("manifest.sqlite", "manifest.sqlite-wal", "manifest.sqlite-shm",
+                             "bm25"):
                     target = self.store_dir / name
                     if target.is_dir():
                         shutil.rmtree(target, ignore_errors=True)
                     else:
                         target.unlink(missing_ok=True)
+                # Through the client, not rmtree: this process may hold the Chroma files open.
+                VectorStore(self.settings).reset()
             manifest = Manifest(self.store_dir / "manifest.sqlite")
             try:
                 vectors = VectorStore(self.settings)
                 counts = _Counts(repaired=self._repair(manifest, vectors))
                 failed = self._index(manifest, vectors, paths, keep_missing, counts, progress)
                 if counts.added or counts.updated or counts.removed or counts.repaired or \
-                        manifest.get_meta("bm25_generation") is None:
+                        manifest.get_meta("bm25_generation") is None or \
+                        manifest.get_meta("finalised") != "1":
                     self._finalise(manifest, progress)
                 if counts.updated or counts.removed:
                     manifest.prune_cache()
@@ -155,6 +159,7 @@ class Indexer:
     def _index(self, manifest: Manifest, vectors: VectorStore, paths: Sequence[str | Path],
                keep_missing: bool, counts: _Counts, progress: ProgressHook | None) -> list[FileProblem]:
         known = manifest.hashes()
+        taken = manifest.paths()
         seen: set[str] = set()
         failed: list[FileProblem] = []
         failed_paths: set[str] = set()
@@ -167,6 +172,7 @@ class Indexer:
                 if progress:
                     progress(f"problem: {item}", 0, 0)
                 continue
+            item = _own_id(item, taken)
             if item.doc_id in seen:
                 continue
             seen.add(item.doc_id)
@@ -193,6 +199,7 @@ class Indexer:
                     if d not in seen and path and _under(Path(path).resolve(), roots)
                     and str(Path(path).resolve()) not in failed_paths]
             if gone:
+                manifest.set_meta("finalised", "0")
                 manifest.mark_pending(gone)
                 vectors.delete(sorted(manifest.chunk_ids(gone)))
                 manifest.delete_articles(gone)
@@ -202,6 +209,7 @@ class Indexer:
     def _write(self, manifest: Manifest, vectors: VectorStore,
                batch: list[tuple[Article, list[Chunk], bool]], counts: _Counts,
                progress: ProgressHook | None) -> None:
+        manifest.set_meta("finalised", "0")  # set before any change: a killed run is finalised later
         chunks = [c for _, cs, _ in batch for c in cs]
         hashes = [text_hash(c.text) for c in chunks]
         cached = manifest.cached_vectors(sorted(set(hashes)))
@@ -250,6 +258,17 @@ class Indexer:
         keyword.build(manifest.all_chunk_texts(), self.store_dir / "bm25")
         generation = int(manifest.get_meta("bm25_generation") or 0) + 1
         manifest.set_meta("bm25_generation", str(generation))
+        manifest.set_meta("finalised", "1")
+
+
+def _own_id(item: RawArticle, taken: dict[str, str | None]) -> RawArticle:
+    """A file whose name-derived id belongs to another, still existing file of an earlier
+    run gets an id of its own (otherwise it would silently replace that article)."""
+    old = taken.get(item.doc_id)
+    if (item.url is None and item.path and old and os.path.exists(old)
+            and os.path.realpath(old) != os.path.realpath(item.path)):
+        return replace(item, doc_id=f"{item.doc_id}~{text_hash(os.path.realpath(item.path))[:8]}")
+    return item
 
 
 def _under(path: Path, roots: list[Path]) -> bool:

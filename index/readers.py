@@ -32,6 +32,7 @@ _LIST_KEYS = ("articles", "search_result")
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"),
          (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 _MB = 1024 * 1024
+_SURROGATE = re.compile("[\ud800-\udfff]")
 Item = RawArticle | FileProblem
 
 
@@ -48,7 +49,7 @@ def iter_articles(paths: Sequence[str | Path], max_file_mb: float = 20.0) -> Ite
     files: list[_File] = []
     for given in paths:
         yield from _collect(Path(given), files)
-    ids = _doc_stems(files)
+    ids = {p: _utf8(i) for p, i in _doc_stems(files).items()}
     limit = int(max_file_mb * _MB)
     best: dict[str, tuple[int, int, int]] = {}  # url -> (text length, file, position)
     for f_no, f in enumerate(files):
@@ -154,7 +155,7 @@ def _read(path: Path, stem: str, limit: int, max_mb: float) -> Iterator[Item]:
         title = None
         if suffix == ".md":
             title, text = _strip_markdown(text)
-        yield RawArticle(doc_id=stem, text=text, title=title, path=str(path))
+        yield RawArticle(doc_id=stem, text=text, title=title, path=_utf8(str(path)))
 
 
 def decode(data: bytes) -> str | None:
@@ -204,13 +205,15 @@ def _read_records(text: str, path: Path, stem: str, lines: bool) -> Iterator[Ite
             if line.strip():
                 try:
                     values.append((str(number), json.loads(line)))
-                except json.JSONDecodeError as exc:
-                    bad.append(f"line {number}: {exc.msg}")
+                except (ValueError, RecursionError) as exc:  # JSONDecodeError, huge ints, nesting
+                    bad.append(f"line {number}: {getattr(exc, 'msg', None) or str(exc)[:60]}")
     else:
         try:
             values = [("", json.loads(text))]
-        except json.JSONDecodeError as exc:
-            yield FileProblem(str(path), f"not valid JSON (line {exc.lineno}: {exc.msg}) — "
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError, huge ints, nesting
+            where = (f"line {exc.lineno}: {exc.msg}" if isinstance(exc, json.JSONDecodeError)
+                     else str(exc)[:60])
+            yield FileProblem(str(path), f"not valid JSON ({where}) — "
                               "fix it, or write one record per line as .jsonl")
             return
     for tag, value in values:
@@ -241,6 +244,12 @@ def _expand(value: Any, tag: str, depth: int = 0) -> Iterator[tuple[str, Any]]:
     yield tag, value
 
 
+def _utf8(text: str) -> str:
+    """Text SQLite and hashing can store: lone surrogates (JSON escapes, undecodable file
+    names) become U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
 def _record(rec: Any, fallback_id: str, path: Path) -> RawArticle | str | None:
     """One record as an article; a reason string when malformed; None when not an article."""
     if not isinstance(rec, dict):
@@ -250,6 +259,7 @@ def _record(rec: Any, fallback_id: str, path: Path) -> RawArticle | str | None:
         return None  # e.g. a question line in a QA file: nothing to index, nothing wrong
     if not isinstance(text, str):
         return f"text is a {type(text).__name__}, not a string"
+    text = _utf8(text)
     if not text.strip():
         return None
 
@@ -259,7 +269,7 @@ def _record(rec: Any, fallback_id: str, path: Path) -> RawArticle | str | None:
             if isinstance(v, dict):
                 v = v.get("name")
             if isinstance(v, str) and v.strip():
-                return v.strip()
+                return _utf8(v.strip())
             if isinstance(v, int) and not isinstance(v, bool) and k in _ID_KEYS:
                 return str(v)
         return None
@@ -268,7 +278,7 @@ def _record(rec: Any, fallback_id: str, path: Path) -> RawArticle | str | None:
     raw_date = first_str(_DATE_KEYS)
     domain = urlsplit(url).hostname if url else None
     return RawArticle(
-        doc_id=url or first_str(_ID_KEYS) or fallback_id, text=text, url=url, path=str(path),
+        doc_id=url or first_str(_ID_KEYS) or fallback_id, text=text, url=url, path=_utf8(str(path)),
         title=first_str(_TITLE_KEYS), published=parse_date(raw_date) if raw_date else None,
         source=first_str(_SOURCE_KEYS) or (domain.removeprefix("www.") if domain else None))
 
@@ -292,7 +302,7 @@ def _read_html(html: str, path: Path, stem: str) -> RawArticle:
     published = meta('meta[property="article:published_time"]', 'meta[name="pubdate"]',
                      'meta[itemprop="datePublished"]', "time[datetime]")
     return RawArticle(
-        doc_id=stem, text=html, is_html=True, path=str(path),
+        doc_id=stem, text=html, is_html=True, path=_utf8(str(path)),
         title=meta("h1", 'meta[property="og:title"]', "title"),
         source=meta('meta[property="og:site_name"]'),
         published=parse_date(published) if published else None)

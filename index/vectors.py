@@ -56,6 +56,13 @@ class VectorStore:
             where = settings.chroma_host or settings.store_dir
             raise StoreError(f"cannot open the Chroma store at {where}: {e}") from e
 
+    def reset(self) -> None:
+        """Delete every vector (drop and recreate the collection, through the live client)."""
+        name = self.collection.name
+        self.client.delete_collection(name)
+        self.collection = self.client.get_or_create_collection(
+            name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
+
     def upsert(self, ids: Sequence[str], vectors: np.ndarray,
                metadatas: Sequence[dict[str, Any]]) -> None:
         for i in range(0, len(ids), 2000):
