@@ -1,0 +1,144 @@
+"""The RealTime QA adapter (eval/bench.py) and the perf harness (bench/perf.py), end to end
+on a tiny RealTime QA week written here: real model, real Chroma."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from eval.bench import load_weeks, realtimeqa
+
+ROOT = Path(__file__).resolve().parents[1]
+WEEK = "20220107"
+LANTERN = "https://news.example.com/2022/01/05/tromso-lantern-festival/index.html"
+SCOOTER = "https://news.example.com/2022/01/04/voltra-scooter-recall/index.html"
+BERGEN = "https://other.example.org/bergen-harbour-lights"
+SALES = "https://other.example.org/scooter-sales-record"
+CHESS = "https://other.example.org/chess-club-opens"
+
+ARTICLES = {
+    LANTERN: ("Tromso picked for 2031 lantern festival",
+              "The Arctic city of Tromso was chosen on Tuesday to host the 2031 Winter Lantern "
+              "Festival, organisers announced in Geneva. Tromso beat bids from Bergen and "
+              "Reykjavik after a vote of the festival council. The city expects forty thousand "
+              "visitors to walk its frozen harbour during the polar night. Local hotels said "
+              "bookings had already started to rise after the announcement."),
+    SCOOTER: ("Voltra recalls 40,000 electric scooters",
+              "Voltra recalled 40,000 electric scooters this week after reports of battery fires "
+              "in three countries. The company said owners should stop charging the Model V2 at "
+              "once. Regulators in Ohio had opened an inquiry into twelve fires linked to the "
+              "batteries. "
+              "Voltra will replace every affected battery pack free of charge."),
+    BERGEN: ("Bergen harbour lights draw crowds",
+             "Bergen switched on its harbour lights on Friday evening as crowds gathered along the "
+             "old wharf. The display runs every night until the end of February. Musicians played "
+             "from boats moored near the fish market while children carried paper lanterns."),
+    SALES: ("Scooter sales hit a record in December",
+            "Sales of electric scooters reached a record in December, an industry group said on "
+            "Monday. Cheaper models from several makers drove the rise in sales across Europe. "
+            "Analysts expect demand to slow as cities tighten rules on rental fleets."),
+    CHESS: ("A new chess club opens downtown",
+            "A new chess club opened downtown on Saturday with twenty boards and a small cafe. "
+            "Members meet every evening, and beginners get free lessons on Sunday mornings."),
+}
+QUESTIONS = [  # (question, choices, correct index, gold urls, search results)
+    ("Which city will host the 2031 Winter Lantern Festival?",
+     ["Bergen", "Tromso", "Reykjavik", "Geneva"], 1, [LANTERN], [LANTERN, BERGEN, CHESS]),
+    ("Which company recalled 40,000 electric scooters this week over battery fires?",
+     ["Segway", "Lime", "Voltra", "Bird"], 2, [SCOOTER], [SALES, SCOOTER]),
+    ("Which team won the regional curling championship?",  # no gold article, answer not indexed
+     ["Oslo Bears", "Umea Hawks", "Perth Stones", "Basel Eagles"], 0, [], [CHESS, SALES]),
+]
+
+
+def write_week(folder: Path) -> Path:
+    """One RealTime QA week in the public layout: _qa, _gold and _gcs JSONL files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    qa, gold, gcs = [], [], []
+    for i, (question, choices, correct, golds, results) in enumerate(QUESTIONS):
+        qid = f"{WEEK}_{i}"
+        qa.append({"question_id": qid, "question_date": "2022/01/06", "question_source": "Test",
+                   "question_url": "https://quiz.example.com", "question_sentence": question,
+                   "choices": choices, "answer": [str(correct)], "evidence": ""})
+        gold.append({"question_id": qid, "search_result": [
+            {"url": u, "text": ARTICLES[u][1], "authors": [], "publish_date": None}
+            for u in golds]})
+        gcs.append({"question_id": qid, "search_time": "2022/01/07", "search_result": [
+            {"url": u, "title": ARTICLES[u][0], "text": ARTICLES[u][1], "authors": [],
+             "publish_date": None} for u in results]})
+    for name, rows in (("qa", qa), ("gold", gold), ("gcs", gcs)):
+        (folder / f"{WEEK}_{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return folder
+
+
+def test_load_weeks_reads_questions_gold_urls_and_article_files(tmp_path: Path) -> None:
+    questions, files = load_weeks(write_week(tmp_path / "weeks"))
+    assert [q.correct for q in questions] == ["Tromso", "Voltra", "Oslo Bears"]
+    assert [set(q.gold) for q in questions] == [{LANTERN}, {SCOOTER}, set()]
+    assert sorted(f.name for f in files) == [f"{WEEK}_gcs.jsonl", f"{WEEK}_gold.jsonl"]
+
+
+@pytest.mark.slow
+def test_realtimeqa_end_to_end(tmp_path: Path, embedder: Any) -> None:
+    data, out = write_week(tmp_path / "weeks"), tmp_path / "out"
+    args = argparse.Namespace(suite="realtimeqa", data=str(data), out=str(out), limit=None,
+                              store_dir=str(tmp_path / "store"), embedder=None)
+    assert realtimeqa(args, model=embedder) == 0
+    result = json.loads((out / "realtimeqa.json").read_text())
+    md = (out / "realtimeqa.md").read_text()
+    s = result["summary"]
+    # every url once, though the gold articles are also search results
+    assert result["corpus"]["articles"] == len(ARTICLES)
+    assert (s["questions"], s["with_gold"]) == (3, 2)
+    items = {r["id"]: r for r in result["items"]}
+    easy, recall, unanswerable = (items[f"{WEEK}_{i}"] for i in range(3))
+    for row in (easy, recall):  # distinctive words: the gold article comes first in every mode
+        for mode in ("dense", "bm25", "rrf", "fused"):
+            assert row[f"{mode}.hit@1"] == 1.0 and row[f"{mode}.mrr"] == 1.0
+            assert row[f"{mode}.choice@5"] == 1.0
+        assert row["cited_passages_contain"] == 1.0 and row["gold_cited"] == 1.0
+        assert row["ask_is_fused_prefix"]
+        assert row["answer_contains"] == float(row["correct"] in row["answer"])
+    assert "Tromso" in easy["answer"] and easy["answer_contains"] == 1.0
+    assert unanswerable["fused.hit@10"] == 0.0 and unanswerable["cited_passages_contain"] == 0.0
+    # all-question means count the question without a gold article as a miss
+    assert s["modes"]["fused"]["hit@1"] == pytest.approx(2 / 3, abs=1e-3)
+    assert s["modes"]["fused"]["gold_only"]["hit@1"] == 1.0
+    assert s["answers"]["cited_passages_contain"] == pytest.approx(2 / 3, abs=1e-3)
+    assert s["latency"]["p50"] > 0
+    assert "0.137/0.214/0.251" in md and "Tromso" in md
+    # a second run reuses the index and gives the same numbers
+    assert realtimeqa(args, model=embedder) == 0
+    again = json.loads((out / "realtimeqa.json").read_text())["summary"]
+    assert again["modes"] == s["modes"] and again["answers"] == s["answers"]
+
+
+@pytest.mark.slow
+def test_perf_smoke_writes_every_section(tmp_path: Path) -> None:
+    data = write_week(tmp_path / "weeks")
+    out = tmp_path / "out"
+    # as `make bench` runs it, in a new process from the project root
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.perf", "--data", str(data), "--out", str(out),
+         "--store-dir", str(tmp_path / "full"), "--replicas", "1", "--questions", "2",
+         "--sample-articles", "3", "--repeats", "1", "--onnx-texts", "8"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    perf = json.loads((out / "perf.json").read_text())
+    for section in ("machine", "ingestion", "reindex", "large_store", "latency", "cold_start",
+                    "memory", "onnx_vs_torch", "targets"):
+        assert section in perf, section
+    assert perf["reindex"]["embedded"] == 0 and perf["reindex"]["changed"] == 0
+    assert perf["large_store"]["embedded"] == 0  # replicas reuse every vector
+    full = perf["latency"]["full"]["chunks"]
+    assert perf["latency"]["large"]["chunks"] == 2 * full
+    assert all(v["returncodes"] == [0] for v in perf["cold_start"].values())
+    assert "Tromso" in perf["cold_start"]["onnx"]["answer_head"]
+    assert perf["onnx_vs_torch"]["cosine_mean"] > 0.95
+    assert (out / "perf.md").read_text().startswith("# Performance")
