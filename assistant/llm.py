@@ -157,7 +157,7 @@ class LLMAnswerer:
         notes = list(evidence.notes)
         if checked.removed:
             notes.append(f"verification removed {len(checked.removed)} of {checked.generated} "
-                         "generated sentences: their sources do not support them")
+                         "generated sentences: not claims their sources support")
         if checked.flagged:
             notes.append(f"{checked.flagged} sentence(s) marked unsupported: the sources do not "
                          "support them")
@@ -166,25 +166,18 @@ class LLMAnswerer:
                          "the answer may be incomplete")
         if not checked.supported:
             own = notes[len(evidence.notes):]
-            answer = replace(quoted, notes=(*quoted.notes, FALLBACK_NOTE, *own))
-            return _with_removed(answer, checked.removed)
+            return replace(quoted, notes=(*quoted.notes, FALLBACK_NOTE, *own),
+                           removed=checked.removed)
         dated = [c.published for c in checked.citations if c.published]
-        answer = Answer(
+        return Answer(
             question=evidence.question, text=checked.text, abstained=False,
             citations=checked.citations, sentences=checked.sentences,
             as_of=max(dated) if dated else None,
             reported_by=len({c.doc_id for c in checked.citations}),
             outlets=tuple(dict.fromkeys(c.source or c.doc_id for c in checked.citations)),
-            answerer=self.name, notes=tuple(notes), retrieved=tuple(evidence.top),
+            answerer=self.name, notes=tuple(notes), removed=checked.removed,
+            retrieved=tuple(evidence.top),
         )
-        return _with_removed(answer, checked.removed)
-
-
-def _with_removed(answer: Answer, removed: tuple[str, ...]) -> Answer:
-    # The eval runner counts ``answer.removed``; set it once ``Answer`` has that field.
-    if "removed" in getattr(Answer, "__dataclass_fields__", {}):
-        return replace(answer, removed=removed)  # type: ignore[call-arg]
-    return answer
 
 
 def _ordered(top: Sequence[Passage], quoted: Answer) -> list[Passage]:

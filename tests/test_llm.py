@@ -71,6 +71,7 @@ def check_cited(assistant: Assistant, answer: Answer, name: str) -> None:
         assert assistant.document(c.doc_id).text[c.start:c.end] == c.quote
     assert markers_in_order(answer.text) == numbers  # every marker resolves, first use = order
     assert answer.sentences
+    assert not any(r in answer.text for r in answer.removed)  # removed means not shown
     for s in answer.sentences:
         assert s.supported and s.citations and set(s.citations) <= set(numbers)
 
