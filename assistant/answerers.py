@@ -74,11 +74,17 @@ class ExtractiveAnswerer:
             if ordered is not None:
                 return ordered
         selection = self.choose(evidence)
-        if selection.missing:
-            return abstain(evidence, ("the articles never mention: " + ", ".join(selection.missing),))
+        read = [a for d in dict.fromkeys(p.doc_id for p in evidence.top) if (a := self.document(d))]
+        missing = (*selection.missing, *news.unmentioned_dates(evidence.query, read))
+        if missing:
+            return abstain(evidence, ("the articles never mention: " + ", ".join(missing),))
         if not selection.sentences or selection.evidence < self.settings.abstain_threshold:
             return abstain(evidence, confidence=selection.evidence)
         chosen = list(selection.sentences)
+        planned = self._planned(evidence.question, chosen[0])
+        if planned:  # asked what happened; the best evidence only announces it
+            return abstain(evidence, (f"the articles were written before the event on {planned} "
+                                      "and only say what was planned",), confidence=selection.evidence)
         if news.is_recency(evidence.question):
             chosen = [self._latest(selection)]
         anchor, disagreeing = _disagreement(chosen, selection, lexical.need(evidence.query),
@@ -95,6 +101,9 @@ class ExtractiveAnswerer:
         if disagreeing:
             answer = _with_conflicts(answer, chosen[0], disagreeing)
         return answer
+
+    def _planned(self, question: str, c: Candidate) -> str | None:
+        return news.planned_only(question, c, self.document(c.passage.doc_id))
 
     def _latest(self, selection: Selection) -> Candidate:
         best = selection.ranked[0]

@@ -50,7 +50,13 @@ _POSSESSIVE = re.compile(r"[’']s?$")
 
 def words(text: str) -> list[str]:
     """Lower-cased word tokens, possessives dropped ("Russia’s" -> "russia")."""
-    return [_POSSESSIVE.sub("", w.lower()) for w in _WORD.findall(text)]
+    return list(_words(text))
+
+
+@lru_cache(maxsize=8192)
+def _words(text: str) -> tuple[str, ...]:
+    # cached: one answer tokenises the same sentences for scoring, citing and comparing
+    return tuple(_POSSESSIVE.sub("", w.lower()) for w in _WORD.findall(text))
 
 
 @lru_cache(maxsize=65536)
@@ -60,7 +66,12 @@ def _stem(word: str) -> str:
 
 def terms(text: str) -> list[str]:
     """Stemmed content words (no stop words, no question words)."""
-    return [_stem(w) for w in words(text) if w not in STOPWORDS and w not in QUESTION_WORDS]
+    return list(_terms(text))
+
+
+@lru_cache(maxsize=8192)
+def _terms(text: str) -> tuple[str, ...]:
+    return tuple(_stem(w) for w in _words(text) if w not in STOPWORDS and w not in QUESTION_WORDS)
 
 
 def has_date(text: str) -> bool:
@@ -97,10 +108,7 @@ ALIASES = {"us": ("united states", "american", "america", "washington"),
 
 def mentions(text: str, name_parts: set[str]) -> bool:
     """Whether every name (lower-case word) occurs in ``text``, directly or by a common alias."""
-    lowered = " ".join(words(text))
-    have = set(lowered.split())
-    # "GPT-3" and "Spider-Man" are one word here but two name parts in the question
-    have |= {part for w in have if "-" in w for part in w.split("-")}
+    lowered, have = _vocabulary(text)
     for name in name_parts:
         if name in have:
             continue
@@ -110,6 +118,17 @@ def mentions(text: str, name_parts: set[str]) -> bool:
             continue
         return False
     return True
+
+
+@lru_cache(maxsize=256)
+def _vocabulary(text: str) -> tuple[str, frozenset[str]]:
+    """(the text's words joined by spaces, the set of its words); cached because one answer asks
+    about the same article texts many times."""
+    lowered = " ".join(_words(text))
+    have = set(lowered.split())
+    # "GPT-3" and "Spider-Man" are one word here but two name parts in the question
+    have |= {part for w in have if "-" in w for part in w.split("-")}
+    return lowered, frozenset(have)
 
 
 def _variants(name: str) -> list[str]:
@@ -147,7 +166,9 @@ def satisfies(sentence: str, kind: str | None, question: str = "") -> bool:
         return bool({m.group().lower() for m in _DATE.finditer(sentence)}
                     - {m.group().lower() for m in _DATE.finditer(question)})
     if kind == "number":
-        return bool({m.group().lower() for m in _NUMBER.finditer(sentence)}
+        # a count is not the day or year of a date ("announced on Tuesday, December 6")
+        undated = _DATE.sub(" ", sentence)
+        return bool({m.group().lower() for m in _NUMBER.finditer(undated)}
                     - {m.group().lower() for m in _NUMBER.finditer(question)})
     if kind == "name":
         return bool(names(sentence) - names(question))

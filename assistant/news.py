@@ -6,6 +6,9 @@
   undated event is said to be undated).
 - ``is_recency`` recognises "What is the latest on ...?": among sentences that answer
   nearly as well as the best, the most recent evidence wins.
+- ``planned_only`` notices a question about what happened at an event the articles only
+  announce ("What did they agree on February 7?" asked of articles published before
+  February 7 that say the meeting "will be held"): the articles cannot know the outcome.
 - ``conflicts`` finds sentences that answer the same question but state a different
   number, date, name or role (the support module's fact comparison tells them apart),
   so the answer can show both claims instead of silently picking one.
@@ -18,7 +21,7 @@ from collections.abc import Sequence
 
 from assistant import lexical
 from assistant.extractive import Candidate
-from assistant.facts import fact_differences
+from assistant.facts import extract_facts, fact_differences
 from index.models import Article
 
 _ORDER = re.compile(
@@ -33,6 +36,12 @@ _ROLE_QUESTION = re.compile(r"\b(role|job|position|title|post|who is|is \w+ the)
 _WHO_REPORTS = re.compile(r"\b(?:which|how many|what|other) (?:sources|outlets|reports|media|"
                           r"articles|news \w+|newspapers)\b|\bconfirm|\bcorroborat|\breported by",
                           re.IGNORECASE)
+_OUTCOME_QUESTION = re.compile(r"\b(did|was|were|had)\b", re.IGNORECASE)
+_PLAN_WORDS = re.compile(r"\b(due|plan\w*|schedul\w*|expect\w*|going|will|would|intend\w*|"
+                         r"set to|announc\w*)\b", re.IGNORECASE)
+_FUTURE = re.compile(r"\b(will|shall|is due|are due|is expected|are expected|plans? to|"
+                     r"is scheduled|are scheduled|is set to|are set to|to be held)\b", re.IGNORECASE)
+_DAY = re.compile(r"(?:\d{4}|-)-\d\d-\d\d")  # a day, with or without its year: "2022-03-29", "--03-29"
 SAME_CLAIM = 0.5  # share of the smaller sentence's other content words two claims must share
 
 
@@ -110,6 +119,42 @@ def conflicts(first: Candidate, ranked: Sequence[Candidate], question: str,
         if len(out) >= limit:
             break
     return out
+
+
+def unmentioned_dates(question: str, articles: Sequence[Article]) -> tuple[str, ...]:
+    """Days the question names ("the March 29 talks") that none of ``articles`` mentions.
+
+    A day in the question picks out one event; articles that never mention that day —
+    in words or by a relative date resolved against their publish date ("on Tuesday") —
+    are about another event, so the answer must not come from them. Years alone and
+    weekdays are too loose to check.
+    """
+    asked = extract_facts(question)
+    days = [d for d in asked.dates if _DAY.fullmatch(d)]
+    if not days:
+        return ()
+    stated: set[str] = set()
+    for a in articles:
+        stated |= extract_facts(f"{a.title}\n{a.text}").dates
+        stated |= {span.date for span in a.dates}
+    month_days = {d[-5:] for d in stated if _DAY.fullmatch(d)}
+
+    def mentioned(day: str) -> bool:
+        return day in stated if not day.startswith("--") else day[-5:] in month_days
+
+    return tuple(asked.surface.get(d, d) for d in sorted(days) if not mentioned(d))
+
+
+def planned_only(question: str, c: Candidate, article: Article | None) -> str | None:
+    """The event date, when ``question`` asks what happened (past tense, not about plans) and
+    the quoted sentence only announces the event (future tense) for the day its article was
+    published or later."""
+    if not _OUTCOME_QUESTION.search(question) or _PLAN_WORDS.search(question):
+        return None
+    if not _FUTURE.search(c.text) or not c.passage.published:
+        return None
+    day = event_date(c, article)
+    return day if day and day >= c.passage.published[:10] else None
 
 
 def asks_who_reports(question: str) -> bool:

@@ -138,6 +138,9 @@ class Retriever:
                     fused[cid] += 0.5 / (self.settings.rrf_k + 1)
         cosine = dict(dense)
         order = sorted(fused, key=lambda c: -fused[c])
+        # keyword-only hits have no dense score: fetch their vectors (one call) to compare on one scale
+        stored = self.vectors.vectors([c for c in order if c not in cosine])
+        cosine.update({c: float(np.dot(v, qvec)) for c, v in stored.items()})
         rows = self.manifest.chunk_rows(order)
         texts = self._texts(rows)
         passages: list[Passage] = []
@@ -151,7 +154,7 @@ class Retriever:
                 chunk_id=cid, doc_id=doc_id, text=texts[cid], start=start, end=end,
                 title=meta.title, source=meta.source, url=meta.url, published=meta.published,
                 cluster_id=meta.cluster_id, sentences=tuple(tuple(s) for s in json.loads(sentences)),
-                score=fused[cid], dense=cosine.get(cid, self._cosine(qvec, cid)),
+                score=fused[cid], dense=cosine.get(cid, 0.0),
             ))
         return _diversify(passages, k)
 
@@ -177,13 +180,6 @@ class Retriever:
     def _texts(self, rows: dict[str, tuple[str, int, int, str, str]]) -> dict[str, str]:
         return {cid: row[4] for cid, row in rows.items()}
 
-    def _cosine(self, qvec: np.ndarray, cid: str) -> float:
-        # Keyword-only hits have no dense score; fetch their vector to compare on one scale.
-        got = self.vectors.collection.get(ids=[cid], include=["embeddings"])
-        emb = got.get("embeddings")
-        if emb is None or len(emb) == 0:
-            return 0.0
-        return float(np.dot(np.asarray(emb[0], np.float32), qvec))
 
 
 def _diversify(passages: list[Passage], k: int) -> list[Passage]:

@@ -89,17 +89,25 @@ class VectorStore:
                 return out
             offset += len(got)
 
+    def vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of ``ids`` (one round trip); ids not stored are left out."""
+        if not ids:
+            return {}
+        got = self.collection.get(ids=ids, include=["embeddings"])
+        embs = got.get("embeddings")
+        if embs is None:
+            return {}
+        return {i: np.asarray(e, np.float32) for i, e in zip(got["ids"], embs, strict=True)}
+
     def count(self) -> int:
         return int(self.collection.count())
 
     def query(self, vector: np.ndarray, k: int,
               where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity), best first."""
-        n = self.count()
-        if n == 0:
-            return []
+        """(chunk id, cosine similarity), best first. Chroma returns fewer than ``k`` when the
+        collection (or the ``where`` subset) holds fewer, so no count is needed first."""
         res = self.collection.query(
-            query_embeddings=vector.reshape(1, -1), n_results=min(k, n), where=where or None,
+            query_embeddings=vector.reshape(1, -1), n_results=k, where=where or None,
             include=["distances"],
         )
         return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]

@@ -103,3 +103,11 @@ def test_non_english_question_is_handled(seeds_assistant) -> None:  # type: igno
 def test_control_characters_are_ignored(seeds_assistant) -> None:  # type: ignore[no-untyped-def]
     answer = seeds_assistant.ask("Who will receive\x00 Macron on a\x1b state visit?")
     assert "Biden" in answer.text
+
+
+def test_a_count_is_not_the_day_of_a_date() -> None:
+    from assistant.lexical import satisfies
+
+    question = "How many people attended the speech?"
+    assert not satisfies("This was announced on Tuesday, December 6, 2022.", "number", question)
+    assert satisfies("About 300 people attended on Tuesday, December 6.", "number", question)

@@ -77,3 +77,34 @@ def test_question_kinds() -> None:
     assert not is_recency("What did Macron say?")
     assert asks_who_reports("How many sources report that Macron spoke to TF1?")
     assert not asks_who_reports("What did Macron tell TF1?")
+
+
+def test_outcome_asked_of_articles_written_before_the_event_is_not_answered(make_assistant, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "feed"
+    folder.mkdir()
+    (folder / "summit.txt").write_text(
+        " date 2023-05-10 The summit between the mayors of Lisbon and Porto will be held on "
+        "Friday, May 12, in Coimbra, and will focus on the regional railway plan.\n\n"
+        "Both mayors have asked for more trains on the coastal line.\n")
+    a = make_assistant()
+    a.index([folder])
+    outcome = a.ask("What did the mayors of Lisbon and Porto agree at their May 12 summit in Coimbra?")
+    assert outcome.abstained
+    assert any("2023-05-12" in n and "planned" in n for n in outcome.notes), outcome.notes
+    plan = a.ask("When was the summit between the mayors of Lisbon and Porto due to be held?")
+    assert not plan.abstained and "May 12" in plan.text, "a question about the plan is still answered"
+
+
+def test_a_day_no_article_mentions_is_reported_missing(make_assistant, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "feed"
+    folder.mkdir()
+    (folder / "talks.txt").write_text(
+        " date 2023-06-02 Negotiators from Lisbon and Porto met on Tuesday in Coimbra to discuss "
+        "the regional railway plan, officials said.\n\nThe talks were chaired by Ana Silva.\n")
+    a = make_assistant()
+    a.index([folder])
+    known = a.ask("Who chaired the May 30 talks between Lisbon and Porto in Coimbra?")  # Tuesday = May 30
+    assert not known.abstained and "Ana Silva" in known.text
+    unknown = a.ask("Who chaired the April 4 talks between Lisbon and Porto in Coimbra?")
+    assert unknown.abstained
+    assert any("April 4" in n for n in unknown.notes), unknown.notes
