@@ -102,7 +102,10 @@ _ABBREV = re.compile(r"(?:\b(?:[A-Z]|Mr|Mrs|Ms|Dr|St|Jr|Sr|Gen|Gov|Sen|Rep|Prof|
 
 def fold(text: str) -> str:
     """Lower-case, strip accents and unify apostrophes: the form every comparison uses."""
-    text = unicodedata.normalize("NFKD", text.replace("’", "'"))
+    text = text.replace("’", "'")
+    if text.isascii():  # nothing to strip: the common case, kept cheap
+        return text.lower()
+    text = unicodedata.normalize("NFKD", text)
     return "".join(c for c in text if not unicodedata.combining(c)).lower()
 
 
@@ -111,6 +114,7 @@ def tokens(text: str) -> list[str]:
     return _TOKEN_RE.findall(text)
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """Light English stem of one token ("Medals" -> "medal", "U.S." -> "us", "EU's" -> "eu")."""
     word = fold(word).replace(".", "")

@@ -56,7 +56,8 @@ def words(text: str) -> list[str]:
 @lru_cache(maxsize=8192)
 def _words(text: str) -> tuple[str, ...]:
     # cached: one answer tokenises the same sentences for scoring, citing and comparing
-    return tuple(_POSSESSIVE.sub("", w.lower()) for w in _WORD.findall(text))
+    return tuple(_POSSESSIVE.sub("", w) if "'" in w or "’" in w else w
+                 for w in _WORD.findall(text.lower()))
 
 
 @lru_cache(maxsize=65536)
