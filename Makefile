@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup run ui test lint eval bench bench-realtimeqa clean
+.PHONY: setup run ui test lint eval bench bench-realtimeqa bench-chunking clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -41,6 +41,9 @@ bench: $(STAMP)   ## performance harness: bench/out/perf.json + perf.md
 
 bench-realtimeqa: $(STAMP)
 	$(BIN)/assistant bench realtimeqa --data ../shared/benchmarks/realtimeqa/dev --out bench/out
+
+bench-chunking: $(STAMP)   ## chunk size / max_seq / backend: throughput vs quality (~30 min fresh, ~4 min reused)
+	$(BIN)/python -m bench.chunking_table --data ../shared/benchmarks/realtimeqa/dev --out bench/out --work ../bench-store/chunking
 
 clean:
 	rm -rf store bench/out eval/out test-artifacts

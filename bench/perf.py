@@ -155,6 +155,9 @@ def ingestion(files: Sequence[Path], work: Path, embedder: Any, repeats: int) ->
         "embedder_embed": {"seconds": embed_s, "texts_per_s": round(embedded / embed_s, 2)},
         "ratio_embedder_embed_vs_raw_encode": round(raw_s / embed_s, 3),
         "ratio_pipeline_vs_llama_index_articles": round(llama_s / pipeline_s, 3),
+        # llama-index cuts fewer, longer chunks: per chunk is the other fair view
+        "ratio_pipeline_vs_llama_index_chunks": round(
+            (report.chunks / pipeline_s) / (llama_chunks / llama_s), 3) if llama_chunks else 0.0,
         "cache_saved_share": round(report.reused / report.chunks, 4) if report.chunks else 0.0,
         "chunk_chars_mean": round(sum(map(len, texts)) / len(texts), 1) if texts else 0.0,
     }
@@ -204,11 +207,20 @@ def full_store(store: Path, files: Sequence[Path], embedder: Any, repeats: int) 
     log(f"full store: {note}")
     runs = [timed(assistant(store, embedder).index, files, keep_missing=True)
             for _ in range(repeats)]
+    # what a user waits for: a new process, so imports and the Chroma start count too
+    # (exit code 1 when the report lists a file problem, e.g. an article cleaned to nothing)
+    cmd = [*cli(), "--store-dir", str(store), "index", "--keep-missing", *map(str, files)]
+    processes = [run_child(cmd) for _ in range(repeats)]
     manifest = Manifest(store / "manifest.sqlite")
     texts = [t for _, t in manifest.all_chunk_texts()]
     manifest.close()
-    return {"store": str(store.resolve()), "note": note, "first_pass_seconds": round(first_s, 3),
+    status = assistant(store, embedder).status()
+    return {"store": str(store.resolve()), "note": note, "articles": status.articles,
+            "first_pass_seconds": round(first_s, 3),
             "seconds": median([s for s, _ in runs]), "runs": [round(s, 3) for s, _ in runs],
+            "process_seconds": median([r["to_exit_s"] for r in processes]),
+            "process_runs": [r["to_exit_s"] for r in processes],
+            "process_returncodes": [r["returncode"] for r in processes],
             "embedded": max(r.embedded for _, r in runs),
             "changed": max(r.added + r.updated for _, r in runs), "chunks": len(texts),
             "cache_saved_share": round(1 - len(set(texts)) / max(len(texts), 1), 4)}
@@ -236,25 +248,37 @@ def large_store(full: Path, target: Path, files: Sequence[Path], replicas: int,
                     lines.append(json.dumps(rec, ensure_ascii=False))
             out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     seconds, report = timed(assistant(target, embedder).index, [data], keep_missing=True)
-    log(f"large store: {report.added} replica articles added, {report.embedded} embedded, "
-        f"{seconds:.0f}s")
-    return {"store": str(target.resolve()), "replicas": replicas, "added": report.added,
-            "embedded": report.embedded, "reused": report.reused, "seconds": round(seconds, 1)}
+    run = {"added": report.added, "embedded": report.embedded, "reused": report.reused,
+           "seconds": round(seconds, 1), "at": time.strftime("%Y-%m-%d %H:%M:%S")}
+    log(f"large store: {run}")
+    record = target / "perf-build.json"  # how the store was built, for runs that reuse it
+    if report.added or not record.exists():
+        record.write_text(json.dumps(run))
+    return {"store": str(target.resolve()), "replicas": replicas, "this_run": run,
+            "built": json.loads(record.read_text())}
 
 
-def latency(store: Path, questions: Sequence[str], embedder: Any, repeats: int) -> dict[str, Any]:
-    """Warm ``ask`` latency: one warm-up question, then every question ``repeats`` times."""
-    a = assistant(store, embedder)
-    a.ask(questions[0])
-    p50s, p95s = [], []
+def latency(stores: dict[str, Path], questions: Sequence[str], embedder: Any,
+            repeats: int) -> dict[str, dict[str, Any]]:
+    """Warm ``ask`` latency per store: one warm-up question each, then every question on every
+    store in turn, ``repeats`` times, so a change in machine load hits all stores alike."""
+    open_ = {name: assistant(path, embedder) for name, path in stores.items()}
+    for a in open_.values():
+        a.ask(questions[0])
+    p50s: dict[str, list[float]] = {name: [] for name in stores}
+    p95s: dict[str, list[float]] = {name: [] for name in stores}
     for _ in range(repeats):
-        secs = [timed(a.ask, q)[0] for q in questions]
-        p50s.append(percentile(secs, 50))
-        p95s.append(percentile(secs, 95))
-    chunks = a.status().chunks
-    a.close()
-    return {"store": str(store), "chunks": chunks, "questions": len(questions), "repeats": repeats,
-            "p50": median(p50s), "p95": median(p95s)}
+        for name, a in open_.items():
+            secs = [timed(a.ask, q)[0] for q in questions]
+            p50s[name].append(percentile(secs, 50))
+            p95s[name].append(percentile(secs, 95))
+    out = {}
+    for name, a in open_.items():
+        out[name] = {"store": str(stores[name]), "chunks": a.status().chunks,
+                     "questions": len(questions), "repeats": repeats,
+                     "p50": median(p50s[name]), "p95": median(p95s[name])}
+        a.close()
+    return out
 
 
 # --- processes ---------------------------------------------------------------------------------
@@ -354,6 +378,8 @@ def targets(r: dict[str, Any]) -> dict[str, dict[str, Any]]:
         ("pipeline / raw encode >= 0.9", r["ingestion"]["ratio_pipeline_vs_raw_encode"],
          lambda v: v >= 0.9),
         ("re-index seconds <= 2", r["reindex"]["seconds"], lambda v: v <= 2),
+        ("re-index as a new `assistant index` process seconds <= 2",
+         r["reindex"]["process_seconds"], lambda v: v <= 2),
         ("re-index chunks embedded == 0", r["reindex"]["embedded"], lambda v: v == 0),
         ("cold start onnx seconds <= 3", r["cold_start"]["onnx"]["to_answer_s"], lambda v: v <= 3),
     ]
@@ -396,21 +422,30 @@ def markdown(r: dict[str, Any]) -> str:
         f"(of which `TorchEmbedder.embed` / raw encode: "
         f"{ing['ratio_embedder_embed_vs_raw_encode']}); "
         f"pipeline / llama-index on the same articles: "
-        f"**{ing['ratio_pipeline_vs_llama_index_articles']}** (above 1: ours is faster).", "",
+        f"**{ing['ratio_pipeline_vs_llama_index_articles']}**, per chunk: "
+        f"**{ing['ratio_pipeline_vs_llama_index_chunks']}** (above 1: ours is faster; the two "
+        "cut different chunks, so both views are shown).", "",
         "## Re-index of the unchanged corpus", "",
-        f"Store `{rx['store']}` ({rx['chunks']} chunks; {rx['note']}). Unchanged re-index: "
-        f"**{rx['seconds']} s**, {rx['embedded']} chunks embedded, {rx['changed']} articles "
-        f"changed (runs {rx['runs']}). The identical-text cache holds one vector for "
+        f"Store `{rx['store']}`: {rx['articles']} articles, {rx['chunks']} chunks, built "
+        f"beforehand by `assistant --store-dir STORE index DATA` and reused ({rx['note']}). "
+        "Unchanged re-index: "
+        f"**{rx['seconds']} s** in a warm process, **{rx['process_seconds']} s** as a new "
+        f"`assistant index --keep-missing` process (imports and Chroma start included; runs "
+        f"{rx['process_runs']}); {rx['embedded']} chunks embedded, {rx['changed']} articles "
+        f"changed (runs {rx['runs']}). Unchanged articles are recognised by the hash of their "
+        "record as read, before cleaning; with nothing changed the model is not loaded and the "
+        "keyword index and story clusters are not rebuilt. The identical-text cache holds one vector for "
         f"{rx['cache_saved_share']:.1%} of this corpus's chunks that repeat another's text.", "",
         "## Warm `ask` latency", "", "| store | chunks | p50 s | p95 s |", "|---|---|---|---|",
         *(f"| {name} | {v['chunks']} | {v['p50']} | {v['p95']} |"
           for name, v in r["latency"].items())]
     if "large_store" in r:
-        ls = r["large_store"]
-        lines += ["", f"The large store is the full store copied plus {ls['replicas']} copies of "
-                  "the corpus whose URLs end in `#replica-N`, text identical: "
-                  f"{ls['added']} articles added, {ls['embedded']} chunks embedded, "
-                  f"{ls['reused']} vectors from the cache. Replicas join their originals' story "
+        ls, built = r["large_store"], r["large_store"]["built"]
+        lines += ["", f"The large store `{ls['store']}` is the full store copied plus "
+                  f"{ls['replicas']} copies of the corpus whose URLs end in `#replica-N`, text "
+                  f"identical. Built {built['at']} in {built['seconds']} s: {built['added']} "
+                  f"articles added, {built['embedded']} chunks embedded, {built['reused']} "
+                  "vectors from the identical-text cache. Replicas join their originals' story "
                   "clusters, as syndicated copies of a story do."]
     lines += ["", "## Cold start (a new process `assistant ask`, full store)", "",
               "| backend | to printed answer s | to exit s | peak RSS MB |", "|---|---|---|---|",
@@ -476,11 +511,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.replicas > 0:
             r["large_store"] = large_store(store, large, files, args.replicas, embedder)
             stores["large"] = large
-        r["latency"] = {}
-        for name, path in stores.items():
-            r["latency"][name] = latency(path, asked, embedder, args.repeats)
-            log(f"latency {name}: {r['latency'][name]}")
-            save()
+        r["latency"] = latency(stores, asked, embedder, args.repeats)
+        log(f"latency: {r['latency']}")
+        save()
         r["cold_start"] = cold_start(store, asked[0], args.repeats)
         r["memory"]["serving"] = {f"full store ({b})": r["cold_start"][b]["peak_rss_mb"]
                                   for b in ("onnx", "torch")}

@@ -106,7 +106,9 @@ def load_weeks(folder: Path) -> tuple[list[Question], list[Path]]:
             questions.append(Question(rec["question_id"], rec["question_sentence"], choices,
                                       choices[int(rec["answer"][0])],
                                       frozenset(gold.get(rec["question_id"], ()))))
-    articles = sorted(folder.glob("*_gold.jsonl")) + sorted(folder.glob("*_gcs.jsonl"))
+    # name order, as `assistant index DIR` walks the folder: when two copies of a URL are
+    # equally long the reader keeps the first, so another order would flip those articles
+    articles = sorted([*folder.glob("*_gold.jsonl"), *folder.glob("*_gcs.jsonl")])
     return questions, articles
 
 

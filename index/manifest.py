@@ -1,11 +1,12 @@
 """The manifest: one SQLite file that says what the store holds.
 
-It keeps each article (metadata, cleaned text, content hash, story cluster), each
-chunk (offsets and sentence spans), and a cache of embeddings keyed by the hash of
+It keeps each article (metadata, cleaned text, content hash, raw hash, story cluster),
+each chunk (offsets and sentence spans), and a cache of embeddings keyed by the hash of
 the chunk text, so identical text — syndicated copies, unchanged articles — is
-never embedded twice. An article is written ``pending`` before its vectors go to
-Chroma and marked ``done`` after; a run that dies in between leaves ``pending``
-rows that the next run repairs.
+never embedded twice. The raw hash (the record as read, see ``index.pipeline.raw_hash``)
+lets a re-index skip an unchanged article before cleaning it. An article is written
+``pending`` before its vectors go to Chroma and marked ``done`` after; a run that dies
+in between leaves ``pending`` rows that the next run repairs.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -39,6 +41,17 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE TABLE IF NOT EXISTS embed_cache (text_hash TEXT PRIMARY KEY, vector BLOB NOT NULL);
 """
+# Columns added after schema 1 shipped: (table, column, definition). Added on open, so an
+# older store keeps working; a run of an older version ignores them.
+_ADDED_COLUMNS = (("docs", "raw_hash", "TEXT NOT NULL DEFAULT ''"),)
+
+
+class Known(NamedTuple):
+    """What the manifest remembers of one article to decide whether it changed."""
+
+    content_hash: str  # cleaned text, metadata and chunking settings
+    state: str  # 'pending' or 'done'
+    raw_hash: str  # the record as read plus the derivation fingerprint; '' if not recorded
 
 
 def text_hash(text: str) -> str:
@@ -59,6 +72,7 @@ class Manifest:
             self.db = sqlite3.connect(path, check_same_thread=False, timeout=30)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.executescript(_SCHEMA)
+            self._add_columns()
             if self.db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
                 raise sqlite3.DatabaseError("integrity check failed")
         except sqlite3.DatabaseError as e:
@@ -75,6 +89,13 @@ class Manifest:
                 "rebuild it: assistant index --rebuild PATH"
             )
 
+    def _add_columns(self) -> None:
+        for table, column, definition in _ADDED_COLUMNS:
+            have = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                with self.db:
+                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+
     # --- meta ----------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
         with self._lock:
@@ -86,24 +107,32 @@ class Manifest:
             self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     # --- documents -------------------------------------------------------------
-    def hashes(self) -> dict[str, tuple[str, str]]:
-        """doc_id -> (content_hash, state) for every article."""
+    def hashes(self) -> dict[str, Known]:
+        """doc_id -> content hash, state and raw hash of every article."""
         with self._lock:
-            rows = self.db.execute("SELECT doc_id, content_hash, state FROM docs").fetchall()
-        return {d: (h, s) for d, h, s in rows}
+            rows = self.db.execute("SELECT doc_id, content_hash, state, raw_hash FROM docs").fetchall()
+        return {r[0]: Known(r[1], r[2], r[3]) for r in rows}
 
-    def begin_article(self, article: Article, chunks: Sequence[Chunk]) -> list[str]:
+    def set_raw_hashes(self, raw_hashes: dict[str, str]) -> None:
+        """Record the raw hash of articles found unchanged by their cleaned content, so the
+        next run recognises them before cleaning."""
+        with self._lock, self.db:
+            self.db.executemany("UPDATE docs SET raw_hash=? WHERE doc_id=?",
+                                [(h, d) for d, h in raw_hashes.items()])
+
+    def begin_article(self, article: Article, chunks: Sequence[Chunk], raw_hash: str = "") -> list[str]:
         """Record an article as ``pending`` with its new chunks; return the stale chunk ids."""
         with self._lock, self.db:
             old = {r[0] for r in self.db.execute("SELECT id FROM chunks WHERE doc_id=?", (article.doc_id,))}
             self.db.execute("DELETE FROM chunks WHERE doc_id=?", (article.doc_id,))
             self.db.execute(
                 "INSERT OR REPLACE INTO docs (doc_id, content_hash, title, source, url, published,"
-                " path, cluster_id, text, dates, state, indexed_at)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,'pending',?)",
+                " path, cluster_id, text, dates, state, indexed_at, raw_hash)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,'pending',?,?)",
                 (article.doc_id, article.content_hash, article.title, article.source, article.url,
                  article.published, article.path, article.cluster_id or article.doc_id,
-                 article.text, json.dumps([d.to_dict() for d in article.dates]), time.time()),
+                 article.text, json.dumps([d.to_dict() for d in article.dates]), time.time(),
+                 raw_hash),
             )
             self.db.executemany(
                 "INSERT INTO chunks VALUES (?,?,?,?,?,?,?)",

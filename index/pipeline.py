@@ -8,6 +8,11 @@ point repairable):
 3. the manifest marks them ``done``.
 A later run first deletes from Chroma everything of a ``pending`` article and every
 vector the manifest does not know, and re-indexes what is missing.
+
+Re-indexing an unchanged corpus must be cheap: each article's *raw hash* (the record as
+read, plus a fingerprint of the settings and code its chunks derive from) is kept in the
+manifest, so an article whose raw hash matches is skipped before cleaning. When nothing
+changed, neither the model nor the keyword index nor the story clusters are touched.
 """
 
 from __future__ import annotations
@@ -16,10 +21,13 @@ import fcntl
 import os
 import shutil
 import time
+import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from importlib import metadata
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -37,6 +45,9 @@ from index.vectors import VectorStore, pub_number
 
 ProgressHook = Callable[[str, int, int], None]  # (stage, done, total)
 BATCH_CHUNKS = 512
+# The code an article's cleaned text, dates and chunks derive from: editing any of these
+# files changes the fingerprint, so the next run cleans and compares every article again.
+_DERIVED_FROM = ("cleaning.py", "dates.py", "chunking.py", "pipeline.py")
 
 
 @contextmanager
@@ -70,11 +81,49 @@ def clean(raw: RawArticle, settings: Settings) -> Article:
     )
 
 
+def fingerprint(settings: Settings) -> str:
+    """Hash of what, besides the article itself, its stored text and chunks depend on: the
+    chunking settings, the cleaning/dates/chunking code, and the Unicode and NLTK versions."""
+    here = Path(__file__).parent
+    try:
+        punkt = metadata.version("nltk")
+    except metadata.PackageNotFoundError:
+        punkt = "?"
+    parts = [f"{settings.chunk_chars}/{settings.chunk_overlap_sentences}",
+             unicodedata.unidata_version, punkt]
+    for name in _DERIVED_FROM:
+        try:
+            parts.append(text_hash((here / name).read_text(encoding="utf-8")))
+        except OSError:  # not installed as plain files: the versions above must do
+            parts.append("?")
+    return text_hash("\x1f".join(parts))
+
+
+def raw_hash(raw: RawArticle, stamp: str) -> str:
+    """Hash of one article as read (every field cleaning uses) under ``stamp``, the
+    ``fingerprint`` of the settings and code. Equal
+    to the one stored for a ``done`` article: cleaning and chunking it again would give the
+    stored result, so the run skips it. The path is left out: a moved file is unchanged."""
+    fields = (stamp, raw.doc_id, raw.text, raw.title, raw.source, raw.url, raw.published,
+              "html" if raw.is_html else "text")
+    # length-prefixed, so no choice of field contents can make two records hash alike
+    return text_hash("".join(f"{len(f)}:{f}" if f is not None else "-" for f in fields))
+
+
 def prepare(article: Article, settings: Settings) -> tuple[Article, list[Chunk]]:
     """Resolve the dates of a cleaned article and cut it into chunks."""
     dated = replace(article, dates=resolve_dates(article.text, article.published))
     return dated, chunk_article(article.doc_id, article.text, settings.chunk_chars,
                                 settings.chunk_overlap_sentences)
+
+
+class _Item(NamedTuple):
+    """One article of a write batch."""
+
+    article: Article
+    chunks: list[Chunk]
+    existed: bool  # an older version is in the store
+    raw_hash: str
 
 
 @dataclass
@@ -160,10 +209,12 @@ class Indexer:
                keep_missing: bool, counts: _Counts, progress: ProgressHook | None) -> list[FileProblem]:
         known = manifest.hashes()
         taken = manifest.paths()
+        stamp = fingerprint(self.settings)
         seen: set[str] = set()
         failed: list[FileProblem] = []
         failed_paths: set[str] = set()
-        batch: list[tuple[Article, list[Chunk], bool]] = []
+        same_content: dict[str, str] = {}  # doc_id -> new raw hash of an article cleaned alike
+        batch: list[_Item] = []
         batch_size = 0
         for item in iter_articles(paths, max_file_mb=self.settings.max_file_mb):
             if isinstance(item, FileProblem):
@@ -176,23 +227,30 @@ class Indexer:
             if item.doc_id in seen:
                 continue
             seen.add(item.doc_id)
+            old = known.get(item.doc_id)
+            raw = raw_hash(item, stamp)
+            if old is not None and old.state == "done" and old.raw_hash == raw:
+                counts.unchanged += 1  # the fast path: not even cleaned
+                continue
             article = clean(item, self.settings)
             if not article.text.strip():
                 failed.append(FileProblem(item.path or item.doc_id,
                                           f"{item.doc_id}: no article text left after removing boilerplate"))
                 continue
-            old = known.get(article.doc_id)
-            if old is not None and old[0] == article.content_hash and old[1] == "done":
-                counts.unchanged += 1
+            if old is not None and old.content_hash == article.content_hash and old.state == "done":
+                counts.unchanged += 1  # e.g. a store of an older version, or a code change
+                same_content[item.doc_id] = raw
                 continue
             article, chunks = prepare(article, self.settings)
-            batch.append((article, chunks, old is not None))
+            batch.append(_Item(article, chunks, old is not None, raw))
             batch_size += len(chunks)
             if batch_size >= BATCH_CHUNKS:
                 self._write(manifest, vectors, batch, counts, progress)
                 batch, batch_size = [], 0
         if batch:
             self._write(manifest, vectors, batch, counts, progress)
+        if same_content:
+            manifest.set_raw_hashes(same_content)
         if not keep_missing:
             roots = [Path(p).resolve() for p in paths]
             gone = [d for d, path in manifest.paths().items()
@@ -207,10 +265,9 @@ class Indexer:
         return failed
 
     def _write(self, manifest: Manifest, vectors: VectorStore,
-               batch: list[tuple[Article, list[Chunk], bool]], counts: _Counts,
-               progress: ProgressHook | None) -> None:
+               batch: list[_Item], counts: _Counts, progress: ProgressHook | None) -> None:
         manifest.set_meta("finalised", "0")  # set before any change: a killed run is finalised later
-        chunks = [c for _, cs, _ in batch for c in cs]
+        chunks = [c for item in batch for c in item.chunks]
         hashes = [text_hash(c.text) for c in chunks]
         cached = manifest.cached_vectors(sorted(set(hashes)))
         todo = {h: c.text for h, c in zip(hashes, chunks, strict=True) if h not in cached}
@@ -230,22 +287,24 @@ class Indexer:
         counts.embedded += len(todo)
         counts.reused += len(chunks) - len(todo)
         stale: list[str] = []
-        for article, cs, _ in batch:
-            stale += manifest.begin_article(article, cs)
+        for item in batch:
+            stale += manifest.begin_article(item.article, item.chunks, item.raw_hash)
         matrix = np.vstack([cached[h] for h in hashes]) if chunks else np.zeros((0, 384), np.float32)
         meta = {a.doc_id: {"doc_id": a.doc_id, "pub": pub_number(a.published),
-                           "source": a.source or ""} for a, _, _ in batch}
+                           "source": a.source or ""} for a in (item.article for item in batch)}
         vectors.upsert([c.id for c in chunks], matrix, [meta[c.doc_id] for c in chunks])
         if stale:
             vectors.delete(stale)
         centroids: dict[str, np.ndarray] = {}
         row = 0
-        for article, cs, existed in batch:
+        for item in batch:
+            cs = item.chunks
             part = matrix[row : row + len(cs)]
             row += len(cs)
-            centroids[article.doc_id] = part.mean(0) if len(cs) else np.zeros(matrix.shape[1], np.float32)
-            counts.updated += existed
-            counts.added += not existed
+            centroids[item.article.doc_id] = (part.mean(0) if len(cs)
+                                              else np.zeros(matrix.shape[1], np.float32))
+            counts.updated += item.existed
+            counts.added += not item.existed
         manifest.finish_articles(centroids)
         counts.chunks += len(chunks)
 

@@ -32,7 +32,9 @@ _LIST_KEYS = ("articles", "search_result")
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"),
          (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 _MB = 1024 * 1024
+_KEEP_CHARS = 64 * _MB  # article text held between the two passes of iter_articles
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f]")  # control characters but \t \n \f \r
 Item = RawArticle | FileProblem
 
 
@@ -52,15 +54,25 @@ def iter_articles(paths: Sequence[str | Path], max_file_mb: float = 20.0) -> Ite
     ids = {p: _utf8(i) for p, i in _doc_stems(files).items()}
     limit = int(max_file_mb * _MB)
     best: dict[str, tuple[int, int, int]] = {}  # url -> (text length, file, position)
+    # The first pass's records, kept for the second up to a budget: parsing a file twice is
+    # most of what re-indexing an unchanged corpus costs. Past the budget files are re-read.
+    kept: dict[int, list[Item]] = {}
+    budget = _KEEP_CHARS
     for f_no, f in enumerate(files):
         if f.path.suffix.lower() in (".json", ".jsonl"):
-            for pos, item in enumerate(_read(f.path, ids[f.path], limit, max_file_mb)):
+            items = list(_read(f.path, ids[f.path], limit, max_file_mb))
+            for pos, item in enumerate(items):
                 if isinstance(item, RawArticle) and item.url:
                     key = (len(item.text), f_no, pos)
                     if item.url not in best or key[0] > best[item.url][0]:
                         best[item.url] = key
+            size = sum(len(i.text) for i in items if isinstance(i, RawArticle))
+            if size <= budget:
+                kept[f_no], budget = items, budget - size
     for f_no, f in enumerate(files):
-        for pos, item in enumerate(_read(f.path, ids[f.path], limit, max_file_mb)):
+        again = kept.pop(f_no, None)
+        for pos, item in enumerate(again if again is not None
+                                   else _read(f.path, ids[f.path], limit, max_file_mb)):
             winner = best.get(item.url or "", (0, f_no, pos)) if isinstance(item, RawArticle) else None
             if winner is None or winner[1:] == (f_no, pos):
                 yield item  # a duplicate url is skipped: its longest copy is yielded instead
@@ -169,7 +181,8 @@ def decode(data: bytes) -> str | None:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         text = _decode_legacy(data)
-    controls = sum(1 for c in text if ord(c) < 32 and c not in "\n\r\t\f")
+    # one regex pass (not a Python loop per character): re-indexing reads every file again
+    controls = len(_CONTROL.findall(text))
     return None if controls > 0.05 * len(text) else text
 
 

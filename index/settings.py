@@ -42,9 +42,10 @@ class Settings(BaseSettings):
 
     # --- embedding ---------------------------------------------------------
     embedder: Literal["torch", "onnx"] = Field(
-        "torch",
-        description="Embedding backend: 'torch' (sentence-transformers) or 'onnx' "
-        "(int8 ONNX all-MiniLM-L6-v2, no torch import, fast start).",
+        "onnx",
+        description="Embedding backend for all-MiniLM-L6-v2: 'onnx' (int8, onnxruntime, no torch "
+        "import: starts in under a second and embeds faster on CPU, same retrieval quality — see "
+        "bench/out/chunking.md) or 'torch' (sentence-transformers, fp32).",
     )
     embed_batch_size: int = Field(64, ge=1, le=4096, description="Texts per embedding batch.")
     max_seq_length: int = Field(

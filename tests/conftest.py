@@ -23,10 +23,11 @@ SEEDS = ROOT / "seeds"
 
 @pytest.fixture(scope="session")
 def embedder() -> object:
-    """all-MiniLM-L6-v2 from the PyPI package (torch backend), loaded once per test run."""
-    from index.embedding import TorchEmbedder
+    """all-MiniLM-L6-v2 from the PyPI packages with the default backend, loaded once per test
+    run (tests of the other backend load it themselves)."""
+    from index.embedding import make_embedder
 
-    return TorchEmbedder()
+    return make_embedder(Settings())
 
 
 @pytest.fixture

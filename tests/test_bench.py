@@ -135,10 +135,44 @@ def test_perf_smoke_writes_every_section(tmp_path: Path) -> None:
                     "memory", "onnx_vs_torch", "targets"):
         assert section in perf, section
     assert perf["reindex"]["embedded"] == 0 and perf["reindex"]["changed"] == 0
-    assert perf["large_store"]["embedded"] == 0  # replicas reuse every vector
+    built = perf["large_store"]["built"]
+    assert (built["added"], built["embedded"]) == (len(ARTICLES), 0)  # replicas reuse vectors
     full = perf["latency"]["full"]["chunks"]
     assert perf["latency"]["large"]["chunks"] == 2 * full
     assert all(v["returncodes"] == [0] for v in perf["cold_start"].values())
     assert "Tromso" in perf["cold_start"]["onnx"]["answer_head"]
     assert perf["onnx_vs_torch"]["cosine_mean"] > 0.95
     assert (out / "perf.md").read_text().startswith("# Performance")
+
+
+@pytest.mark.slow
+def test_chunking_table_smoke_two_settings(tmp_path: Path) -> None:
+    from bench.chunking_table import main as chunking_main
+
+    data, out, work = write_week(tmp_path / "weeks"), tmp_path / "out", tmp_path / "work"
+    argv = ["--data", str(data), "--out", str(out), "--work", str(work), "--weeks", "0",
+            "--settings", "300/0,600/1", "--eval-limit", "3", "--encode-sample", "4",
+            "--repeats", "1"]
+    assert chunking_main(argv) == 0
+    table = json.loads((out / "chunking.json").read_text())
+    small, default = table["rows"]
+    assert [small["label"], default["label"]] == ["300/0 torch", "600/1 torch"]
+    for row in (small, default):
+        assert row["build"]["articles"] == len(ARTICLES) and row["build"]["seconds"] > 0
+        assert row["chunks"]["articles"] == len(ARTICLES)
+        assert 0 <= row["chunks"]["truncated_share"] <= 1
+        assert row["realtimeqa"]["questions"] == len(QUESTIONS)
+        # distinctive words: both gold articles are found whatever the chunk size
+        assert row["realtimeqa"]["fused_hit@5"] == pytest.approx(2 / 3, abs=1e-3)
+        assert row["seeds"]["items"] == 3
+        assert row["encode"]["chunks_per_s"] > 0
+    assert small["chunks"]["chars_mean"] < default["chunks"]["chars_mean"]
+    assert small["chunks"]["chunks"] > default["chunks"]["chunks"]
+    md = (out / "chunking.md").read_text()
+    assert "300/0 torch" in md and "600/1 torch" in md and "20220107" in md
+    # a second run reuses the stores: nothing is built again and the build times are kept
+    assert chunking_main(argv) == 0
+    again = json.loads((out / "chunking.json").read_text())["rows"]
+    assert all(r["build"]["reused_store"] for r in again)
+    assert [r["build"]["seconds"] for r in again] == [small["build"]["seconds"],
+                                                      default["build"]["seconds"]]

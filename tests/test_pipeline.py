@@ -9,9 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from index import pipeline
+from index.embedding import Embedder
 from index.errors import StoreLockedError
 from index.manifest import Manifest
-from index.pipeline import writer_lock
+from index.models import Article, RawArticle
+from index.pipeline import Indexer, writer_lock
+from index.settings import Settings
 from index.vectors import VectorStore
 
 TF1_STORY = {"001_cbcefea2cfbb97a1", "003_b638dfb737329836", "004_80287d7f8de47a75"}
@@ -142,3 +146,87 @@ def test_cli_index_and_status(tmp_path, seeds_copy) -> None:  # type: ignore[no-
                               "ask", "What?"], capture_output=True, text=True, timeout=120)
     assert missing.returncode == 2 and "run: assistant index seeds/" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+# --- re-indexing an unchanged corpus: the raw-hash fast path ---------------------------------
+def _no_model() -> Embedder:
+    raise AssertionError("the embedding model was loaded for a corpus that did not change")
+
+
+def _cleaned(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Doc ids that ``index.pipeline.clean`` is called on from now on."""
+    calls: list[str] = []
+    real = pipeline.clean
+
+    def counting(raw: RawArticle, settings: Settings) -> Article:
+        calls.append(raw.doc_id)
+        return real(raw, settings)
+
+    monkeypatch.setattr(pipeline, "clean", counting)
+    return calls
+
+
+def test_unchanged_corpus_is_skipped_before_cleaning_without_model_or_rebuilds(
+        make_assistant, seeds_copy, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    a = make_assistant()
+    first = a.index([seeds_copy])
+    store = Path(a.settings.store_dir)
+    bm25_files = {p: p.stat().st_mtime_ns for p in (store / "bm25").iterdir()}
+    generation = Manifest(store / "manifest.sqlite").get_meta("bm25_generation")
+    cleaned = _cleaned(monkeypatch)
+    again = Indexer(a.settings, _no_model).run([seeds_copy])
+    assert (again.unchanged, again.added, again.updated, again.embedded) == (5, 0, 0, 0)
+    assert cleaned == []  # recognised by the raw hash alone
+    assert {p: p.stat().st_mtime_ns for p in (store / "bm25").iterdir()} == bm25_files
+    assert Manifest(store / "manifest.sqlite").get_meta("bm25_generation") == generation
+    assert _consistent(a) == (5, first.chunks)
+
+
+def test_edited_article_is_cleaned_and_updated_the_rest_skipped(
+        make_assistant, seeds_copy, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    a = make_assistant()
+    a.index([seeds_copy])
+    path = seeds_copy / "004_80287d7f8de47a75.txt"
+    body = path.read_text(encoding="utf-8")
+    path.write_text(body.replace("Europe must prepare", "Europe must urgently prepare", 1),
+                    encoding="utf-8")
+    cleaned = _cleaned(monkeypatch)
+    report = a.index([seeds_copy])
+    assert cleaned == ["004_80287d7f8de47a75"]
+    # only the edited chunk is new text: the article's other chunks come from the vector cache
+    assert (report.updated, report.unchanged) == (1, 4) and 0 < report.embedded < report.chunks
+    assert "Europe must urgently prepare" in a.document("004_80287d7f8de47a75").text
+    _consistent(a)
+
+
+def test_changed_chunk_size_rechunks_every_article(make_assistant, seeds_copy) -> None:  # type: ignore[no-untyped-def]
+    a = make_assistant()
+    first = a.index([seeds_copy])
+    small = make_assistant(chunk_chars=300, chunk_overlap_sentences=0)
+    report = small.index([seeds_copy])
+    assert (report.updated, report.unchanged) == (5, 0) and report.chunks > first.chunks
+    manifest = Manifest(Path(small.settings.store_dir) / "manifest.sqlite")
+    lengths = [len(t) for _, t in manifest.all_chunk_texts()]
+    manifest.close()
+    assert sum(lengths) / len(lengths) < 400  # chunks cut to the new size, not the old ~600
+    assert _consistent(small)[1] == report.chunks
+    assert small.index([seeds_copy]).unchanged == 5  # and the new settings are then the stable ones
+
+
+def test_code_change_or_old_store_cleans_again_but_embeds_nothing(
+        make_assistant, seeds_copy, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    a = make_assistant()
+    a.index([seeds_copy])
+    manifest = Manifest(Path(a.settings.store_dir) / "manifest.sqlite")
+    with manifest.db:  # a store written before raw hashes were recorded
+        manifest.db.execute("UPDATE docs SET raw_hash=''")
+    manifest.close()
+    cleaned = _cleaned(monkeypatch)
+    report = Indexer(a.settings, _no_model).run([seeds_copy])
+    assert (len(cleaned), report.unchanged, report.embedded) == (5, 5, 0)
+    cleaned.clear()
+    assert Indexer(a.settings, _no_model).run([seeds_copy]).unchanged == 5 and cleaned == []
+    # an edit to the cleaning or chunking code changes the fingerprint: everything is compared again
+    monkeypatch.setattr(pipeline, "fingerprint", lambda settings: "cleaning code v2")
+    report = Indexer(a.settings, _no_model).run([seeds_copy])
+    assert (len(cleaned), report.unchanged, report.embedded) == (5, 5, 0)

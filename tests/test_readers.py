@@ -333,3 +333,25 @@ def test_random_bytes_never_raise(tmp_path: Path, data: bytes, suffix: str) -> N
     items = list(iter_articles([path]))
     assert items and all(isinstance(i, RawArticle | FileProblem) for i in items)
     assert all(i.path == str(path) for i in items)
+
+
+def test_large_corpus_read_twice_gives_the_same_articles(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the memory budget the reader parses JSON files again instead of keeping them: the
+    same articles come out, and a URL in two files still yields only its longest copy."""
+    import index.readers as readers
+
+    rows = [{"url": f"https://example.org/{i}", "title": f"Story {i}",
+             "text": f"Story number {i} happened in Lisbon on Tuesday. " * (i + 1)} for i in range(4)]
+    (tmp_path / "a.jsonl").write_text("\n".join(json.dumps(r) for r in rows[:3]) + "\n")
+    longer = {**rows[0], "text": rows[0]["text"] * 3}
+    (tmp_path / "b.jsonl").write_text("\n".join(json.dumps(r) for r in [longer, rows[3]]) + "\n")
+
+    def read() -> list[tuple[str | None, str]]:
+        return [(a.url, a.text) for a in iter_articles([tmp_path]) if isinstance(a, RawArticle)]
+
+    kept = read()
+    monkeypatch.setattr(readers, "_KEEP_CHARS", -1)
+    reread = read()
+    assert reread == kept and len(kept) == 4
+    assert dict(kept)["https://example.org/0"] == longer["text"]
