@@ -83,8 +83,11 @@ class ExtractiveAnswerer:
         chosen = list(selection.sentences)
         planned = self._planned(evidence.question, chosen[0])
         if planned:  # asked what happened; the best evidence only announces it
-            return abstain(evidence, (f"the articles were written before the event on {planned} "
-                                      "and only say what was planned",), confidence=selection.evidence)
+            follow = self._after_plan(evidence, chosen[0], selection)
+            if follow is None:
+                return abstain(evidence, (f"the articles were written before the event on {planned} "
+                                          "and only say what was planned",), confidence=selection.evidence)
+            chosen = [follow]
         if news.is_recency(evidence.question):
             chosen = [self._latest(selection)]
         anchor, disagreeing = _disagreement(chosen, selection, lexical.need(evidence.query),
@@ -104,6 +107,23 @@ class ExtractiveAnswerer:
 
     def _planned(self, question: str, c: Candidate) -> str | None:
         return news.planned_only(question, c, self.document(c.passage.doc_id))
+
+    def _after_plan(self, evidence: Evidence, plan: Candidate, selection: Selection) -> Candidate | None:
+        """The sentence right after an announcement, if it supplies what the question asks beyond it.
+
+        "Which newspaper did Macron speak to before meeting Putin?": the best sentence announces
+        the meeting; the next one ("... said in an interview to Le Journal du Dimanche") holds the
+        question's missing words ("interview") and answers it. Without such a neighbour the
+        question is about the announced event itself, and the articles cannot know its outcome.
+        """
+        wanted = set(lexical.terms(evidence.query)) - set(lexical.terms(plan.text))
+        for c in selection.ranked:
+            # the very next sentence of the same paragraph: one space between them
+            near = c.passage.doc_id == plan.passage.doc_id and 0 <= c.start - plan.end <= 2
+            if (near and c is not plan and wanted & set(lexical.terms(c.text))
+                    and not self._planned(evidence.question, c)):
+                return c
+        return None
 
     def _latest(self, selection: Selection) -> Candidate:
         best = selection.ranked[0]

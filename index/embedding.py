@@ -22,6 +22,11 @@ from index.settings import Settings
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 DIMENSION = 384
+# onnxruntime keeps the largest buffers it has seen (attention is batch x 12 x tokens^2), so
+# its memory grows with the batch and with every new input shape. Measured here on 4,000
+# chunks of ~600 characters: batch 64 -> 1.8 GB peak, 65 texts/s; batch 8 -> 0.43 GB, 86
+# texts/s (less padding too). The pipeline's embed_batch_size still sets what is written at once.
+ONNX_RUN_BATCH = 8
 
 Progress = Callable[[int], None]
 
@@ -106,8 +111,9 @@ class OnnxEmbedder:
 
     def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         out = []
-        for i in range(0, len(texts), self.batch_size):
-            batch = list(texts[i : i + self.batch_size])
+        step = min(self.batch_size, ONNX_RUN_BATCH)
+        for i in range(0, len(texts), step):
+            batch = list(texts[i : i + step])
             enc = self.tokenizer.encode_batch(batch)
             ids = np.array([e.ids for e in enc], dtype=np.int64)
             mask = np.array([e.attention_mask for e in enc], dtype=np.int64)

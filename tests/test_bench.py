@@ -127,7 +127,8 @@ def test_perf_smoke_writes_every_section(tmp_path: Path) -> None:
     run = subprocess.run(
         [sys.executable, "-m", "bench.perf", "--data", str(data), "--out", str(out),
          "--store-dir", str(tmp_path / "full"), "--replicas", "1", "--questions", "2",
-         "--sample-articles", "3", "--repeats", "1", "--onnx-texts", "8"],
+         "--sample-articles", "3", "--repeats", "1", "--onnx-texts", "8",
+         "--memory-articles", "4"],
         cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]
     perf = json.loads((out / "perf.json").read_text())
@@ -142,6 +143,10 @@ def test_perf_smoke_writes_every_section(tmp_path: Path) -> None:
     assert all(v["returncodes"] == [0] for v in perf["cold_start"].values())
     assert "Tromso" in perf["cold_start"]["onnx"]["answer_head"]
     assert perf["onnx_vs_torch"]["cosine_mean"] > 0.95
+    small, large = perf["memory"]["indexing"], perf["memory"]["indexing_large"]
+    assert small["returncode"] == large["returncode"] == 0 and large["chunks"] >= small["chunks"] > 0
+    assert perf["ingestion"]["pipeline_onnx"]["seconds"] > 0
+    assert all(isinstance(t["met"], bool) for t in perf["targets"].values())
     assert (out / "perf.md").read_text().startswith("# Performance")
 
 

@@ -84,7 +84,8 @@ def test_outcome_asked_of_articles_written_before_the_event_is_not_answered(make
     folder.mkdir()
     (folder / "summit.txt").write_text(
         " date 2023-05-10 The summit between the mayors of Lisbon and Porto will be held on "
-        "Friday, May 12, in Coimbra, and will focus on the regional railway plan.\n\n"
+        "Friday, May 12, in Coimbra, and will focus on the regional railway plan. The plan was "
+        "revealed in an interview the mayor of Lisbon gave to Diario Nacional.\n\n"
         "Both mayors have asked for more trains on the coastal line.\n")
     a = make_assistant()
     a.index([folder])
@@ -93,6 +94,9 @@ def test_outcome_asked_of_articles_written_before_the_event_is_not_answered(make
     assert any("2023-05-12" in n and "planned" in n for n in outcome.notes), outcome.notes
     plan = a.ask("When was the summit between the mayors of Lisbon and Porto due to be held?")
     assert not plan.abstained and "May 12" in plan.text, "a question about the plan is still answered"
+    before = a.ask("Which newspaper did the mayor of Lisbon give an interview to before the May 12 "
+                   "summit in Coimbra?")
+    assert not before.abstained and "Diario Nacional" in before.text, "the sentence after the plan answers"
 
 
 def test_a_day_no_article_mentions_is_reported_missing(make_assistant, tmp_path) -> None:  # type: ignore[no-untyped-def]
