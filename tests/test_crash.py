@@ -172,8 +172,11 @@ class Watched:
 
     def __init__(self, store: Path, *args: str | Path) -> None:
         self.store = store
+        # A run started from a background job inherits SIGINT ignored, and Python then never
+        # turns Ctrl-C into KeyboardInterrupt: give the child the default, as a terminal would.
         self.proc = subprocess.Popen(_cmd(store, *args), stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, cwd=ROOT, env=_env())
+                                     stderr=subprocess.PIPE, cwd=ROOT, env=_env(),
+                                     preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         self.err = b""
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
