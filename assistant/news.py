@@ -9,6 +9,8 @@
 - ``planned_only`` notices a question about what happened at an event the articles only
   announce ("What did they agree on February 7?" asked of articles published before
   February 7 that say the meeting "will be held"): the articles cannot know the outcome.
+- ``unmentioned_dates`` lists days a question names ("the March 29 talks") that no
+  retrieved article mentions: such articles are about another event.
 - ``conflicts`` finds sentences that answer the same question but state a different
   number, date, name or role (the support module's fact comparison tells them apart),
   so the answer can show both claims instead of silently picking one.
