@@ -29,10 +29,15 @@ class Evidence:
     query: str  # with the conversation's context added (follow-ups)
     passages: list[Passage]  # every candidate, best first
     top: list[Passage]  # the top-k the answer is built from
-    articles: dict[str, str]  # doc id -> title and text, for the top passages' articles
+    documents: dict[str, Article]  # doc id -> article, for the top passages' articles
     notes: tuple[str, ...] = ()
     story: Callable[[list[str]], list[Passage]] = field(default=lambda ids: [], repr=False)
     search: Callable[[str], list[Passage]] | None = field(default=None, repr=False)
+
+    @property
+    def articles(self) -> dict[str, str]:
+        """doc id -> title and text of the top passages' articles (what sentences are read in)."""
+        return {d: f"{a.title}\n{a.text}" for d, a in self.documents.items()}
 
 
 class Answerer(Protocol):
@@ -74,14 +79,14 @@ class ExtractiveAnswerer:
             if ordered is not None:
                 return ordered
         selection = self.choose(evidence)
-        read = [a for d in dict.fromkeys(p.doc_id for p in evidence.top) if (a := self.document(d))]
-        missing = (*selection.missing, *news.unmentioned_dates(evidence.query, read))
+        missing = (*selection.missing,
+                   *news.unmentioned_dates(evidence.query, list(evidence.documents.values())))
         if missing:
             return abstain(evidence, ("the articles never mention: " + ", ".join(missing),))
         if not selection.sentences or selection.evidence < self.settings.abstain_threshold:
             return abstain(evidence, confidence=selection.evidence)
         chosen = list(selection.sentences)
-        planned = self._planned(evidence.question, chosen[0])
+        planned = self._planned(evidence, chosen[0])
         if planned:  # asked what happened; the best evidence only announces it
             follow = self._after_plan(evidence, chosen[0], selection)
             if follow is None:
@@ -105,8 +110,8 @@ class ExtractiveAnswerer:
             answer = _with_conflicts(answer, chosen[0], disagreeing)
         return answer
 
-    def _planned(self, question: str, c: Candidate) -> str | None:
-        return news.planned_only(question, c, self.document(c.passage.doc_id))
+    def _planned(self, evidence: Evidence, c: Candidate) -> str | None:
+        return news.planned_only(evidence.question, c, evidence.documents.get(c.passage.doc_id))
 
     def _after_plan(self, evidence: Evidence, plan: Candidate, selection: Selection) -> Candidate | None:
         """The sentence right after an announcement, if it supplies what the question asks beyond it.
@@ -121,7 +126,7 @@ class ExtractiveAnswerer:
             # the very next sentence of the same paragraph: one space between them
             near = c.passage.doc_id == plan.passage.doc_id and 0 <= c.start - plan.end <= 2
             if (near and c is not plan and wanted & set(lexical.terms(c.text))
-                    and not self._planned(evidence.question, c)):
+                    and not self._planned(evidence, c)):
                 return c
         return None
 

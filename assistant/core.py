@@ -100,14 +100,14 @@ class Assistant:
         passages = retriever.search(query, filters, k=self.settings.candidates, boost_docs=boost_docs)
         top = passages[: self.settings.top_k]
         notes = ("no indexed article matches the filters",) if filters.active and not passages else ()
-        articles = {d: f"{a.title}\n{a.text}" for d in {p.doc_id for p in top}
-                    if (a := retriever.manifest.article(d)) is not None}
+        documents = {d: a for d in dict.fromkeys(p.doc_id for p in top)
+                     if (a := retriever.manifest.article(d)) is not None}
         allowed = retriever.allowed_docs(filters)
 
         def story(ids: list[str]) -> list[Passage]:  # copies cited as backing obey the filters too
             return [p for p in retriever.story_passages(ids) if allowed is None or p.doc_id in allowed]
 
-        evidence = Evidence(question, query, passages, top, articles, notes, story,
+        evidence = Evidence(question, query, passages, top, documents, notes, story,
                             lambda text: retriever.search(text, filters, k=self.settings.candidates))
         answer = self.answerer().answer(evidence)
         return _timed(answer, started)

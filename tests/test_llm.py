@@ -10,7 +10,6 @@ instructions do not steer the answer, and the API key never leaks.
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import socket
 import subprocess
@@ -40,6 +39,7 @@ from eval.schema import load_items
 from index.chunking import split_sentences
 from index.errors import MissingExtraError
 from index.settings import Settings
+from tests.helpers import markers_in_order
 
 ROOT = Path(__file__).resolve().parents[1]
 ITEMS = {item.id: item for item in load_items(ROOT / "eval" / "seeds.jsonl")}
@@ -51,14 +51,6 @@ UNANSWERABLE = "What is the capital of Australia?"
 def llm_copy(base: Assistant, embedder: object, **update: Any) -> Assistant:
     """An assistant on ``base``'s store with other answer settings, sharing the loaded model."""
     return Assistant(settings=base.settings, model=embedder, **update)  # validated overrides
-
-
-def markers_in_order(text: str) -> list[int]:
-    seen: list[int] = []
-    for n in map(int, re.findall(r"\[(\d+)\]", text)):
-        if n not in seen:
-            seen.append(n)
-    return seen
 
 
 def check_cited(assistant: Assistant, answer: Answer, name: str) -> None:

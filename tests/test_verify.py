@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 import pytest
@@ -12,6 +11,7 @@ from assistant.types import Passage
 from assistant.verify import parse_markers, verify
 from index.chunking import split_sentences
 from index.models import Article
+from tests.helpers import markers_in_order
 
 # Invented articles; the tests plant sentences that agree or disagree with them.
 ARTICLES = {
@@ -63,14 +63,6 @@ def document(doc_id: str) -> Article | None:
 def assert_exact_quotes(result: object) -> None:
     for c in result.citations:  # type: ignore[attr-defined]
         assert ARTICLES[c.doc_id].text[c.start:c.end] == c.quote
-
-
-def markers_in_order(text: str) -> list[int]:
-    seen: list[int] = []
-    for n in map(int, re.findall(r"\[(\d+)\]", text)):
-        if n not in seen:
-            seen.append(n)
-    return seen
 
 
 def test_a_planted_false_sentence_is_removed_and_citations_renumbered(
