@@ -58,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--gate", help="thresholds JSON: exit 1 if a metric falls below it")
 
     be = sub.add_parser("bench", help="external benchmarks")
-    be.add_argument("suite", choices=["realtimeqa", "rgb", "perf"])
+    be.add_argument("suite", choices=["realtimeqa", "rgb", "perf", "chunking"])
     be.add_argument("--data", required=True, help="benchmark data folder or file")
     be.add_argument("--out", default="bench/out")
     be.add_argument("--limit", type=int, help="at most this many questions")

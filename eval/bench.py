@@ -1,4 +1,4 @@
-"""External benchmarks: ``assistant bench {realtimeqa,rgb,perf}``.
+"""External benchmarks: ``assistant bench {realtimeqa,rgb,perf,chunking}``.
 
 ``realtimeqa`` runs RealTime QA (Kasai et al., 2022) weeks from any folder in its layout
 (``YYYYMMDD_qa.jsonl`` / ``_gold.jsonl`` / ``_gcs.jsonl``): it indexes every gold and
@@ -67,22 +67,30 @@ class Question:
 
 
 def main(args: argparse.Namespace) -> int:
-    """Run the suite named by ``args.suite``; rgb and perf live in their own modules."""
+    """Run the suite named by ``args.suite``; rgb, perf and chunking live in their own modules."""
     if args.suite == "rgb":
         from eval.rgb import main as rgb_main  # written separately; imported only when asked
 
         return int(rgb_main(args))
+    argv = ["--data", str(args.data), "--out", str(args.out)]
+    store = getattr(args, "store_dir", None)
     if args.suite == "perf":
-        try:
-            from bench.perf import main as perf_main
-        except ModuleNotFoundError:  # bench/ sits beside eval/ in a source checkout
-            sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-            from bench.perf import main as perf_main
-        argv = ["--data", str(args.data), "--out", str(args.out)]
-        if getattr(args, "store_dir", None):
-            argv += ["--store-dir", str(args.store_dir)]
-        return perf_main(argv)
+        return int(_bench_module("perf").main(argv + (["--store-dir", str(store)] if store else [])))
+    if args.suite == "chunking":  # one store per setting, under --store-dir (reused next time)
+        work = Path(store) if store else Path(args.out) / "chunking-stores"
+        return int(_bench_module("chunking_table").main([*argv, "--work", str(work)]))
     return realtimeqa(args)
+
+
+def _bench_module(name: str) -> Any:
+    """``bench.<name>``: bench/ sits beside eval/ in a source checkout, not in the package."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"bench.{name}")
+    except ModuleNotFoundError:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        return importlib.import_module(f"bench.{name}")
 
 
 def load_weeks(folder: Path) -> tuple[list[Question], list[Path]]:

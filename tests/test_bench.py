@@ -181,3 +181,21 @@ def test_chunking_table_smoke_two_settings(tmp_path: Path) -> None:
     assert all(r["build"]["reused_store"] for r in again)
     assert [r["build"]["seconds"] for r in again] == [small["build"]["seconds"],
                                                       default["build"]["seconds"]]
+
+
+def test_cli_bench_chunking_and_perf_reach_their_harnesses(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """`assistant bench chunking|perf` hand the data, output and store folder to the harness
+    modules (whose real runs are the smoke tests above)."""
+    import bench.chunking_table
+    import bench.perf
+    from assistant.cli import main
+
+    seen: dict[str, list[str]] = {}
+    monkeypatch.setattr(bench.chunking_table, "main", lambda argv: seen.setdefault("chunking", argv) and 0)
+    monkeypatch.setattr(bench.perf, "main", lambda argv: seen.setdefault("perf", argv) and 0)
+    for suite in ("chunking", "perf"):
+        assert main(["--store-dir", str(tmp_path / "s"), "bench", suite, "--data", "D",
+                     "--out", "O"]) == 0
+    assert seen["chunking"] == ["--data", "D", "--out", "O", "--work", str(tmp_path / "s")]
+    assert seen["perf"] == ["--data", "D", "--out", "O", "--store-dir", str(tmp_path / "s")]
