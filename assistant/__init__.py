@@ -8,12 +8,19 @@
 
 from assistant.core import Assistant
 from assistant.types import ABSTAIN_TEXT, Answer, AnswerSentence, Citation, Claim, Conflict, Passage
-from index.errors import AssistantError, BadQuestionError, NoIndexError, StoreError, StoreLockedError
+from index.errors import (
+    AssistantError,
+    BadQuestionError,
+    DiskFullError,
+    NoIndexError,
+    StoreError,
+    StoreLockedError,
+)
 from index.models import Article, IndexReport, Status
 from index.settings import Settings
 
 __all__ = [
     "ABSTAIN_TEXT", "Answer", "AnswerSentence", "Article", "Assistant", "AssistantError",
-    "BadQuestionError", "Citation", "Claim", "Conflict", "IndexReport", "NoIndexError",
-    "Passage", "Settings", "Status", "StoreError", "StoreLockedError",
+    "BadQuestionError", "Citation", "Claim", "Conflict", "DiskFullError", "IndexReport",
+    "NoIndexError", "Passage", "Settings", "Status", "StoreError", "StoreLockedError",
 ]

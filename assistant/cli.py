@@ -2,7 +2,8 @@
 
 Every subcommand parses its arguments, calls :class:`assistant.Assistant` (or the eval
 and benchmark runners) and prints. User mistakes end in one line on stderr and exit 2;
-problems with some input files end with exit 1 after everything else was done.
+problems with some input files end with exit 1 after everything else was done; a store
+that cannot be used (damaged, incompatible, disk full) ends in one line and exit 3.
 """
 
 from __future__ import annotations
@@ -45,9 +46,13 @@ def _parser() -> argparse.ArgumentParser:
         q.add_argument("--answerer", choices=["extractive", "llama-cpp", "openai"])
 
     ui = sub.add_parser("ui", help="start the chat UI in the browser")
-    ui.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    ui.add_argument("--host", default="127.0.0.1",
+                    help="address to bind (default 127.0.0.1; any other needs --auth or --no-auth)")
     ui.add_argument("--port", type=int, default=7860)
-    ui.add_argument("--auth", help="user:password required to open the UI")
+    access = ui.add_mutually_exclusive_group()
+    access.add_argument("--auth", help="user:password required to open the UI")
+    access.add_argument("--no-auth", action="store_true",
+                        help="serve a non-loopback --host without a password (on purpose)")
     ui.add_argument("--seeds", default="seeds", help="folder indexed on first run when the store is empty")
 
     ev = sub.add_parser("eval", help="run the eval set and write reports")
@@ -82,10 +87,13 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from pydantic import ValidationError
 
-    from index.errors import AssistantError
+    from index.errors import AssistantError, StoreError
 
     try:
         return _run(args)
+    except StoreError as e:  # the store, not the input: damaged, incompatible, disk full
+        print(f"assistant: {e}", file=sys.stderr)
+        return 3
     except AssistantError as e:
         print(f"assistant: {e}", file=sys.stderr)
         return 2
@@ -103,8 +111,12 @@ def _run(args: argparse.Namespace) -> int:
     from assistant import render
 
     if args.command == "index":
-        report = _assistant(args).index(args.paths, keep_missing=args.keep_missing,
-                                        rebuild=args.rebuild, progress=render.progress_bar())
+        bars = render.progress_bar()
+        try:
+            report = _assistant(args).index(args.paths, keep_missing=args.keep_missing,
+                                            rebuild=args.rebuild, progress=bars)
+        finally:
+            bars.close()  # an error message after this starts a line of its own
         print(render.index_report(report))
         return 1 if report.failed else 0
     if args.command == "status":
@@ -121,7 +133,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "ui":
         from assistant.ui import launch
 
-        launch(_assistant(args), host=args.host, port=args.port, auth=args.auth, seeds=args.seeds)
+        launch(_assistant(args), host=args.host, port=args.port, auth=args.auth, seeds=args.seeds,
+               no_auth=args.no_auth)
         return 0
     if args.command == "eval":
         from eval.runner import main as eval_main

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Sequence
@@ -11,7 +12,8 @@ from typing import Any
 from assistant.answerers import Answerer, Evidence, make_answerer
 from assistant.retrieve import Filters, Retriever, check_question
 from assistant.types import Answer, Passage
-from index.errors import BadQuestionError, NoIndexError
+from index import store
+from index.errors import BadQuestionError, CollectionGoneError, NoIndexError, StoreError
 from index.models import Article, IndexReport, Status
 from index.settings import Settings
 
@@ -36,6 +38,8 @@ class Assistant:
         self._lock = threading.RLock()
         self._embedder: Any = model  # share one loaded embedding model between assistants
         self._reader: tuple[Any, Any, Retriever] | None = None
+        self._reader_generation: tuple[int, int] = (0, 0)  # (store generation, Chroma inode)
+        self._pointer = store.Pointer(self.settings.store_dir)
         self._answerer: Answerer | None = None
 
     # --- shared heavy parts ------------------------------------------------------
@@ -60,18 +64,45 @@ class Assistant:
         return self._retriever().manifest.article(doc_id)
 
     def _retriever(self) -> Retriever:
+        """The reader of the current store generation. After a rebuild switched generations,
+        or an index run replaced a damaged Chroma, the next call opens the new one (two
+        ``stat`` calls per question tell). The old reader is dropped, not closed: another
+        thread may still be answering with it."""
         with self._lock:
+            number = self._pointer.number()
+            chroma = self._chroma_identity()
+            if self._reader is not None and (number, chroma) != self._reader_generation:
+                if chroma != self._reader_generation[1]:
+                    from index.vectors import forget_clients
+
+                    forget_clients()
+                self._reader = None
             if self._reader is None:
                 from index.manifest import Manifest
                 from index.vectors import VectorStore
 
-                path = Path(self.settings.store_dir) / "manifest.sqlite"
-                if not path.exists() and not self.settings.chroma_host:
+                gen = store.generation(Path(self.settings.store_dir), self.settings.collection, number)
+                if not gen.manifest.exists() and not self.settings.chroma_host:
                     raise NoIndexError(self.settings.store_dir)
-                manifest = Manifest(path)
-                vectors = VectorStore(self.settings)
-                self._reader = (manifest, vectors, Retriever(self.settings, manifest, vectors, self.embedder))
+                manifest = Manifest(gen.manifest, create=bool(self.settings.chroma_host))
+                try:
+                    vectors = VectorStore(self.settings, gen.collection)
+                except Exception:
+                    manifest.close()
+                    raise
+                self._reader = (manifest, vectors, Retriever(self.settings, manifest, vectors,
+                                                             self.embedder, gen.keyword))
+                self._reader_generation = (number, chroma)
             return self._reader[2]
+
+    def _chroma_identity(self) -> int:
+        """The inode of the embedded Chroma database (0 for a server or none yet)."""
+        if self.settings.chroma_host:
+            return 0
+        try:
+            return os.stat(Path(self.settings.store_dir) / "chroma" / "chroma.sqlite3").st_ino
+        except OSError:
+            return 0
 
     # --- verbs ---------------------------------------------------------------------
     def index(self, paths: Sequence[str | Path] | str | Path, *, keep_missing: bool = False,
@@ -91,6 +122,21 @@ class Assistant:
             sources: Sequence[str] = (), doc_ids: Sequence[str] = (),
             history: Sequence[str] = (), boost_docs: Sequence[str] = ()) -> Answer:
         """Answer one question from the indexed articles, with citations (or abstain)."""
+        args = (question, since, until, sources, doc_ids, history, boost_docs)
+        seen = self._reader_generation
+        try:
+            return self._ask(*args)
+        except StoreError as e:
+            # a rebuild switched generations (or Chroma was replaced) while this one asked
+            moved = (self._pointer.number(), self._chroma_identity()) != seen
+            if not (isinstance(e, CollectionGoneError) or moved):
+                raise
+            with self._lock:
+                self._reader = None
+            return self._ask(*args)
+
+    def _ask(self, question: str, since: str | None, until: str | None, sources: Sequence[str],
+             doc_ids: Sequence[str], history: Sequence[str], boost_docs: Sequence[str]) -> Answer:
         started = time.perf_counter()
         question = check_question(question, self.settings.max_question_chars)
         filters = _filters(since, until, sources, doc_ids)
@@ -130,6 +176,7 @@ class Assistant:
         retriever = self._retriever()
         manifest = retriever.manifest
         articles, chunks, clusters = manifest.counts()
+        missing, _ = retriever.missing_vectors()
         meta = manifest.articles_meta()
         dates = sorted(m[3] for m in meta if m[3])
         store = Path(self.settings.store_dir)
@@ -141,6 +188,7 @@ class Assistant:
             backend=retriever.vectors.location,
             sources=tuple(sorted({m[2] for m in meta if m[2]})),
             first_date=dates[0] if dates else None, last_date=dates[-1] if dates else None,
+            missing_vectors=missing,
         )
 
     def close(self) -> None:

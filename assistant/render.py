@@ -4,34 +4,46 @@ from __future__ import annotations
 
 import sys
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from assistant.types import Answer
 from index.models import IndexReport, Status
 
 
-def progress_bar() -> Callable[[str, int, int], None]:
-    """A progress hook for ``Assistant.index`` drawing a tqdm bar per stage on stderr."""
-    from tqdm import tqdm
+class ProgressBars:
+    """A progress hook for ``Assistant.index`` drawing a tqdm bar per stage on stderr.
+    ``close()`` clears them, so a message printed after a failed run starts its own line."""
 
-    bars: dict[str, Any] = {}
+    def __init__(self) -> None:
+        self.bars: dict[str, Any] = {}
 
-    def hook(stage: str, done: int, total: int) -> None:
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        from tqdm import tqdm
+
         if stage.startswith("problem: "):
             tqdm.write("  ! " + stage.removeprefix("problem: "), file=sys.stderr)
             return
         if total <= 0:
             tqdm.write(f"  {stage}…", file=sys.stderr)
             return
-        bar = bars.get(stage)
+        bar = self.bars.get(stage)
         if bar is None or bar.total != total:
             if bar is not None:
                 bar.close()
-            bar = bars[stage] = tqdm(total=total, desc=stage, unit="chunk", file=sys.stderr, leave=False)
+            bar = self.bars[stage] = tqdm(total=total, desc=stage, unit="chunk", file=sys.stderr,
+                                          leave=False)
         bar.update(done - bar.n)
 
-    return hook
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+        self.bars.clear()
+
+
+def progress_bar() -> ProgressBars:
+    """A fresh set of progress bars (see :class:`ProgressBars`)."""
+    return ProgressBars()
 
 
 def index_report(r: IndexReport) -> str:
@@ -42,9 +54,18 @@ def index_report(r: IndexReport) -> str:
     ]
     if r.repaired:
         lines.append(f"repaired {r.repaired} article(s) left half-written by an interrupted run")
+    if r.unfinished:
+        lines.append(f"{len(r.unfinished)} article(s) an interrupted run was writing are not in "
+                     "this run's folders — index them again: " + ", ".join(r.unfinished[:5])
+                     + (" …" if len(r.unfinished) > 5 else ""))
+    if r.restored:
+        lines.append(f"restored {r.restored} vector(s) missing from the vector store (from the manifest)")
     if r.failed:
         lines.append(f"{len(r.failed)} file(s) could not be indexed:")
         lines += [f"  {p}" for p in r.failed]
+    if r.warnings:
+        lines.append(f"{len(r.warnings)} file(s) indexed with a warning:")
+        lines += [f"  warning: {p}" for p in r.warnings]
     return "\n".join(lines)
 
 
@@ -56,6 +77,9 @@ def status(s: Status) -> str:
         f"store: {s.store_dir} ({size:.1f} MB)   vectors: {s.backend}",
         f"published: {dates}   last indexed: {s.last_indexed or 'never'}",
         f"outlets: {', '.join(s.sources) if s.sources else '-'}",
+        *([f"PROBLEM: {s.missing_vectors} of {s.chunks} passages have no vector — restore them "
+           "from the manifest with assistant index PATH (any folder you indexed), or rebuild "
+           "with assistant index --rebuild PATH (all of them)"] if s.missing_vectors else []),
     ])
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from assistant.types import Passage
 from index.embedding import Embedder
-from index.errors import BadQuestionError
+from index.errors import BadQuestionError, StoreError
 from index.keyword import KeywordIndex
 from index.manifest import Manifest
 from index.settings import Settings
@@ -48,10 +48,11 @@ class Retriever:
     """Finds the passages most likely to answer a question."""
 
     def __init__(self, settings: Settings, manifest: Manifest, vectors: VectorStore,
-                 embedder: Callable[[], Embedder]) -> None:
+                 embedder: Callable[[], Embedder], keyword_dir: Path | None = None) -> None:
         self.settings = settings
         self.manifest = manifest
         self.vectors = vectors
+        self.keyword_dir = keyword_dir or Path(settings.store_dir) / "bm25"
         self._embedder_factory = embedder
         self._embedder: Embedder | None = None
         self._lock = threading.Lock()
@@ -68,15 +69,16 @@ class Retriever:
             return self._embedder
 
     def refresh(self) -> None:
-        """Reload the keyword index and article metadata when an index run changed them."""
+        """Reload the keyword index and article metadata when an index run changed them, and
+        check that the store is whole (every passage has a vector, the keyword index loads)."""
         generation = self.manifest.get_meta("bm25_generation")
         if generation == self._generation:
             return
         with self._lock:
             if generation == self._generation:
                 return
-            folder = Path(self.settings.store_dir) / "bm25"
-            keyword = KeywordIndex(folder) if (folder / "ids.json").exists() else None
+            keyword = self._load_keyword()
+            self.check_vectors()
             meta = {}
             for d, title, source, published, cluster_id, url in self.manifest.articles_meta():
                 meta[d] = DocMeta(title, source, published, cluster_id or d, url)
@@ -86,6 +88,34 @@ class Retriever:
                     chunks_of.setdefault(cid.rsplit("::", 1)[0], []).append(cid)
             self._keyword, self._meta, self._chunks_of = keyword, meta, chunks_of
             self._generation = generation
+
+    def _load_keyword(self) -> KeywordIndex | None:
+        folder = self.keyword_dir
+        finished = self.manifest.get_meta("finalised") == "1"
+        if not (folder / "ids.json").exists():
+            if finished and self.manifest.counts()[1]:
+                raise StoreError(f"the keyword index {folder} is missing — rebuild it: "
+                                 "assistant index PATH (the folders you indexed)")
+            return None  # the first index run has not built it yet
+        try:
+            return KeywordIndex(folder)
+        except Exception as e:  # truncated JSON, missing arrays, EOF...
+            raise StoreError(f"the keyword index {folder} is damaged ({type(e).__name__}) — "
+                             "rebuild it: assistant index PATH (the folders you indexed)") from e
+
+    def missing_vectors(self) -> tuple[int, int]:
+        """(passages without a vector in Chroma, passages): a lost or damaged Chroma shows here."""
+        chunks = self.manifest.counts()[1]
+        return max(0, chunks - self.vectors.count()), chunks
+
+    def check_vectors(self) -> None:
+        """Refuse to answer from keywords alone when Chroma lost vectors the manifest has."""
+        missing, chunks = self.missing_vectors()
+        if missing:
+            raise StoreError(
+                f"{missing} of {chunks} passages have no vector in {self.vectors.location} — "
+                "restore them from the manifest with assistant index PATH (any folder you "
+                "indexed), or rebuild with assistant index --rebuild PATH (all of them)")
 
     def meta(self, doc_id: str) -> DocMeta | None:
         return self._meta.get(doc_id)

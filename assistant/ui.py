@@ -7,10 +7,14 @@ sent, calls the Python API and renders the result with :mod:`assistant.ui_html`.
 
 from __future__ import annotations
 
+import filecmp
 import hashlib
+import ipaddress
+import itertools
 import logging
 import re
 import shutil
+import sys
 import threading
 import time
 import unicodedata
@@ -19,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant import render, ui_html
-from index.errors import AssistantError, NoIndexError
+from index.errors import AssistantError, NoIndexError, StoreError
 from index.models import FileProblem, Status
 
 if TYPE_CHECKING:
@@ -61,6 +65,32 @@ def safe_name(name: str) -> str | None:
     return stem + suffix.lower()
 
 
+def save_upload(incoming: Path, folder: Path, name: str) -> Path:
+    """Copy an uploaded file into ``folder`` as ``name`` (from ``safe_name``) and return
+    where it went. Names that sanitise alike ("a b.txt", "a&b.txt") must not replace each
+    other: when ``name`` is taken by a file with other content, the copy gets ``stem-2``,
+    ``stem-3``, ... A file with the same content is reused (uploading it again adds nothing).
+    The target is created exclusively, so two uploads at once never write one file."""
+    suffix = Path(name).suffix
+    stem = name[: -len(suffix)] if suffix else name
+    for n in itertools.count(1):
+        target = folder / (name if n == 1 else f"{stem}-{n}{suffix}")
+        try:
+            dst = open(target, "xb")  # noqa: SIM115 (closed below)
+        except FileExistsError:
+            if target.is_file() and filecmp.cmp(target, incoming, shallow=False):
+                return target
+            continue
+        try:
+            with dst, open(incoming, "rb") as src:
+                shutil.copyfileobj(src, dst)
+        except BaseException:
+            target.unlink(missing_ok=True)  # no half-copied file left behind
+            raise
+        return target
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def launch_options(assistant: Assistant) -> dict[str, Any]:
     """Keyword arguments for ``Blocks.launch`` (Gradio 6 takes css/head/theme there)."""
     import gradio as gr
@@ -73,15 +103,38 @@ def launch_options(assistant: Assistant) -> dict[str, Any]:
     }
 
 
+def is_loopback(host: str) -> bool:
+    """Whether binding ``host`` serves this machine only (127.0.0.0/8, ::1, localhost)."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:  # any other name may resolve to a network address
+        return False
+
+
 def launch(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860,
-           auth: str | None = None, seeds: str | Path | None = "seeds") -> None:
-    """Serve the UI on ``host:port`` (optionally behind ``user:password``) until interrupted."""
+           auth: str | None = None, seeds: str | Path | None = "seeds", no_auth: bool = False) -> None:
+    """Serve the UI on ``host:port`` (optionally behind ``user:password``) until interrupted.
+
+    A host other than loopback shares the UI, uploads included, with the network: it needs
+    ``auth``, or ``no_auth=True`` to share it without a password on purpose (then a warning
+    line goes to stderr). Both are checked before anything is built or served."""
     credentials = None
     if auth is not None:  # an empty --auth (an unset $PASS) must not mean "no password"
         user, sep, password = auth.partition(":")
         if not sep or not user or not password:
             raise AssistantError("--auth must look like user:password")
         credentials = (user, password)
+    if credentials is None and not is_loopback(host):
+        if not no_auth:
+            raise AssistantError(
+                f"--host {host} shares the UI (and uploads) with the network — add --auth "
+                "user:password, or --no-auth to share it without a password")
+        print(f"assistant: WARNING: --no-auth — the UI on {host}:{port} is open to anyone who can "
+              "reach it, with no password: they can ask, read the indexed articles and upload "
+              "files", file=sys.stderr, flush=True)
     demo = build(assistant, seeds=seeds)
     # load the model while the server starts, so the first question does not wait for it
     threading.Thread(target=assistant.embedder, name="load-model", daemon=True).start()
@@ -99,10 +152,15 @@ class _Handlers:
 
     # --- index status and first-run indexing -------------------------------------
     def status(self) -> Status | None:
+        """What the index holds (None: no index yet); a damaged store is shown as an error."""
+        import gradio as gr
+
         try:
             return self.assistant.status()
         except NoIndexError:
             return None
+        except StoreError as e:  # the message names the fix
+            raise gr.Error(str(e), print_exception=False) from None
 
     def startup(self, progress: Any) -> Outputs:
         """On page load: index the seed folder when the store is empty, then show status."""
@@ -144,11 +202,12 @@ class _Handlers:
                 rejected.append(FileProblem(name, f"larger than {self.assistant.settings.max_file_mb:g} MB"))
             else:
                 try:
-                    shutil.copyfile(path, folder / name)
+                    saved = save_upload(path, folder, name)  # never over a different file
                 except OSError as e:
                     rejected.append(FileProblem(name, f"could not be saved: {e.strerror or e}"))
                 else:
-                    accepted.append(folder / name)
+                    if saved not in accepted:  # the same content twice in one batch
+                        accepted.append(saved)
         report = None
         if accepted:
             with self.index_lock:
@@ -164,6 +223,8 @@ class _Handlers:
         indexed = [p.name for p in accepted if p.name not in {f.path for f in failed}]
         if problems:
             gr.Warning(f"{len(problems)} file(s) not indexed — the list is under the upload box.")
+        for warning in (report.warnings if report else ()):
+            gr.Warning(f"{Path(warning.path).name}: {warning.reason}")
         if indexed:
             gr.Info(f"Indexed {', '.join(indexed)}.")
         status = self.status()

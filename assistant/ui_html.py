@@ -209,7 +209,11 @@ def status_panel(status: Status | None, message: str = "") -> str:
             f" chunks · <b>{status.clusters}</b> stories</div>"
             f'<div class="muted">published {dates}</div>'
             f'<div class="muted">last indexed {esc(status.last_indexed or "never")}</div>'
-            f"{'<div>' + esc(message) + '</div>' if message else ''}</div>")
+            + (f'<div class="warn">{status.missing_vectors} of {status.chunks} passages have no '
+               "vector: answers would use keywords only. Restore them with "
+               "<code>assistant index</code> of any folder you indexed.</div>"
+               if status.missing_vectors else "")
+            + f"{'<div>' + esc(message) + '</div>' if message else ''}</div>")
 
 
 def upload_report(report: IndexReport | None, problems: Sequence[FileProblem] = (),

@@ -39,6 +39,7 @@ from eval.schema import load_items  # noqa: E402
 from index.embedding import model_dir  # noqa: E402
 from index.manifest import Manifest, text_hash  # noqa: E402
 from index.settings import Settings  # noqa: E402
+from index.store import manifest_of  # noqa: E402
 
 DEFAULT_SETTINGS = "400/0,600/0,600/1,1000/0,600/1/128,600/1:onnx"
 BUILD_RECORD = "chunking-build.json"  # how a store was built, for runs that reuse it
@@ -120,7 +121,7 @@ def chunk_stats(store: Path, max_seq: int) -> dict[str, Any]:
     import numpy as np
     from tokenizers import Tokenizer
 
-    manifest = Manifest(store / "manifest.sqlite")
+    manifest = Manifest(manifest_of(store))
     texts = [t for _, t in manifest.all_chunk_texts()]
     articles = manifest.counts()[0]
     manifest.close()
@@ -144,7 +145,7 @@ def encode_throughput(rows: Sequence[dict[str, Any]], settings: Sequence[Setting
 
     texts: list[list[str]] = []
     for row in rows:
-        manifest = Manifest(Path(row["store"]) / "manifest.sqlite")
+        manifest = Manifest(manifest_of(Path(row["store"])))
         every = [t for _, t in manifest.all_chunk_texts()]
         manifest.close()
         step = max(len(every) // sample, 1)

@@ -39,6 +39,7 @@ from eval.metrics import percentile  # noqa: E402
 from index.manifest import Manifest  # noqa: E402
 from index.models import RawArticle  # noqa: E402
 from index.settings import Settings  # noqa: E402
+from index.store import manifest_of  # noqa: E402
 
 PACKAGES = ("torch", "sentence-transformers", "chromadb", "llama-index-core",
             "llama-index-vector-stores-chroma", "onnxruntime", "bm25s", "numpy")
@@ -127,7 +128,7 @@ def ingestion(files: Sequence[Path], work: Path, embedder: Any, onnx: Any,
         store = work / f"ingest-{r}"
         seconds, report = timed(assistant(store, embedder).index, files)
         runs["pipeline"].append(seconds)
-        manifest = Manifest(store / "manifest.sqlite")
+        manifest = Manifest(manifest_of(store))
         texts = [t for _, t in manifest.all_chunk_texts()]
         manifest.close()
         unique = list(dict.fromkeys(texts))
@@ -223,7 +224,7 @@ def full_store(store: Path, files: Sequence[Path], embedder: Any, repeats: int) 
     # (exit code 1 when the report lists a file problem, e.g. an article cleaned to nothing)
     cmd = [*cli(), "--store-dir", str(store), "index", "--keep-missing", *map(str, files)]
     processes = [run_child(cmd) for _ in range(repeats)]
-    manifest = Manifest(store / "manifest.sqlite")
+    manifest = Manifest(manifest_of(store))
     texts = [t for _, t in manifest.all_chunk_texts()]
     manifest.close()
     status = assistant(store, embedder).status()
@@ -242,7 +243,7 @@ def large_store(full: Path, target: Path, files: Sequence[Path], replicas: int,
                 embedder: Any) -> dict[str, Any]:
     """The full store copied, plus ``replicas`` copies of the corpus under suffixed URLs."""
     data = target.with_name(target.name + "-data")
-    if not (target / "manifest.sqlite").exists():
+    if not manifest_of(target).exists():
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(full, target, ignore=shutil.ignore_patterns(".lock"))
     data.mkdir(parents=True, exist_ok=True)
@@ -363,7 +364,7 @@ def index_memory(files: Sequence[Path], store: Path, backend: str) -> dict[str, 
     """Peak RSS of a new ``assistant index`` process (model load included) and what it cut."""
     run = run_child([*cli(), "--store-dir", str(store), "--embedder", backend, "index",
                      *map(str, files)])
-    manifest = Manifest(store / "manifest.sqlite")
+    manifest = Manifest(manifest_of(store))
     chunks = sum(1 for _ in manifest.all_chunk_texts())
     manifest.close()
     return {"peak_rss_mb": run["peak_rss_mb"], "seconds": run["to_exit_s"], "chunks": chunks,
@@ -574,7 +575,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             cmd = [*cli(), "--store-dir", str(large), "--embedder", "onnx", "ask", asked[0]]
             r["memory"]["serving"]["large store (onnx)"] = run_child(cmd)["peak_rss_mb"]
         save()
-        manifest = Manifest(work / "ingest-0" / "manifest.sqlite")
+        manifest = Manifest(manifest_of(work / "ingest-0"))
         texts = [t for _, t in manifest.all_chunk_texts()][: args.onnx_texts]
         manifest.close()
         log(f"onnx vs torch on {len(texts)} chunks")

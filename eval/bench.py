@@ -138,7 +138,7 @@ class Modes:
         self.retriever = assistant._retriever()  # no public accessor yet; read-only use
         self.retriever.refresh()
         self.settings = assistant.settings
-        self.keyword = KeywordIndex(Path(self.settings.store_dir) / "bm25")
+        self.keyword = KeywordIndex(self.retriever.keyword_dir)
         self.texts = dict(self.retriever.manifest.all_chunk_texts())
 
     def rank(self, question: str) -> dict[str, list[str]]:

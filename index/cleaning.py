@@ -95,6 +95,8 @@ _ABBREVIATION = re.compile(  # "Roe v. Wade", "Lt. Uhura", "Jan. 6" do not end a
     r"(?:^|\W)(?:[A-Za-z]|Mr|Mrs|Ms|Dr|Lt|St|Gen|Sen|Rep|Gov|Jr|Sr|vs|No|Jan|Feb|Mar|Apr|Aug|"
     r"Sept?|Oct|Nov|Dec|U\.S|U\.K)\.[\"”’)]*$")
 _HEADLINE_END = re.compile(r"[.!?…:;,][\"”’')»]*$")
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_FIELD_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")  # \t \n \v \f \r: whitespace
 
 
 def clean_article(raw: RawArticle) -> CleanedText:
@@ -113,15 +115,27 @@ def clean_article(raw: RawArticle) -> CleanedText:
     if not title:
         title = _first_sentence(body)
     return CleanedText(title=title, text=body, published=published,
-                       source=raw.source or source or title_source or dateline_source)
+                       source=clean_field(raw.source) or source or title_source or dateline_source)
+
+
+def clean_field(value: str | None) -> str | None:
+    """One line of metadata (title, outlet, url, date, record id) safe to store and print:
+    NFC, no control characters (C0, DEL and C1: a terminal runs ``ESC]0;…BEL`` or ``ESC[2J``
+    as commands), no invisible ones, whitespace runs as one space; None when nothing is left.
+    The readers apply it to every field they take; the body text gets the same via
+    ``normalise_whitespace``."""
+    if value is None:
+        return None
+    value = _FIELD_CONTROL.sub("", _INVISIBLE.sub("", unicodedata.normalize("NFC", value)))
+    return " ".join(value.split()) or None
 
 
 def normalise_whitespace(text: str) -> str:
     """NFC, one space between words, no invisible characters, at most one blank line."""
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
-    text = re.sub(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]", "", text)
+    text = _INVISIBLE.sub("", text)
     text = re.sub(r"[^\S\n]+", " ", text)  # NBSP, tabs, thin spaces -> one space
-    text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", text)
+    text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", "", text)  # C0, DEL, C1 controls
     text = "\n".join(line.strip() for line in text.split("\n"))
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 

@@ -32,3 +32,16 @@ class ReadError(AssistantError):
 
 class MissingExtraError(AssistantError):
     """An optional dependency is not installed; the message gives the install command."""
+
+
+class DiskFullError(StoreError):
+    """The disk ran full while the store was being written."""
+
+    def __init__(self, where: object) -> None:
+        super().__init__(
+            f"the disk is full (writing {where}) — free some space and run the same command "
+            "again: the store repairs what the interrupted run left half-written")
+
+
+class CollectionGoneError(StoreError):
+    """The Chroma collection a reader had open was replaced (a rebuild switched generations)."""

@@ -63,15 +63,39 @@ def _swap_lock(folder: Path, mode: int) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def usable(folder: Path) -> bool:
+    """Whether ``folder`` holds a keyword index that loads (a missing or damaged one is
+    rebuilt by the next index run). Memory-mapped: the check reads headers, not the index."""
+    try:
+        KeywordIndex(folder, mmap=True)
+    except Exception:  # any failure to load means "rebuild it"
+        return False
+    return True
+
+
+def remove(folder: Path) -> None:
+    """Delete a keyword index that is no longer current, once no reader is loading it."""
+    if not folder.parent.exists():
+        return
+    with _swap_lock(folder, fcntl.LOCK_EX):
+        for path in (folder, folder.with_name(folder.name + ".tmp"),
+                     folder.with_name(folder.name + ".old")):
+            shutil.rmtree(path, ignore_errors=True)
+
+
 class KeywordIndex:
     """A loaded BM25 index: query text -> ranked chunk ids."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, mmap: bool = False) -> None:
         import bm25s
 
         with _swap_lock(folder, fcntl.LOCK_SH):  # ids and matrix from the same build
             self.ids: list[str] = json.loads((folder / "ids.json").read_text())
-            self.retriever = bm25s.BM25.load(str(folder)) if self.ids else None
+            self.retriever = (bm25s.BM25.load(str(folder), mmap=mmap, show_progress=False)
+                              if self.ids else None)
+        if self.retriever is not None and len(self.ids) != self.retriever.scores["num_docs"]:
+            raise ValueError(f"{folder}: {len(self.ids)} ids for "
+                             f"{self.retriever.scores['num_docs']} indexed passages")
         self.position = {cid: i for i, cid in enumerate(self.ids)}
         self.stemmer = _stemmer()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -54,6 +55,17 @@ class Known(NamedTuple):
     raw_hash: str  # the record as read plus the derivation fingerprint; '' if not recorded
 
 
+class VectorRow(NamedTuple):
+    """What restoring one chunk's vector needs: its text (hash) and its article's filters."""
+
+    chunk_id: str
+    doc_id: str
+    text_hash: str
+    text: str
+    published: str | None
+    source: str | None
+
+
 def text_hash(text: str) -> str:
     """Stable hash of a text (content hashes and the embedding cache key)."""
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
@@ -62,7 +74,9 @@ def text_hash(text: str) -> str:
 class Manifest:
     """Thread-safe access to the manifest database of one store."""
 
-    def __init__(self, path: Path, create: bool = True) -> None:
+    def __init__(self, path: Path, create: bool = True, writer: bool = False) -> None:
+        """Open (or with ``create`` make) the manifest at ``path``. ``writer``: the index run
+        that holds the store's lock; only it migrates old stores."""
         self.path = path
         if not create and not path.exists():
             raise FileNotFoundError(path)
@@ -88,6 +102,29 @@ class Manifest:
                 f"(schema {version}, this version reads {SCHEMA_VERSION}) — "
                 "rebuild it: assistant index --rebuild PATH"
             )
+        if writer and self.get_meta("paths_absolute") != "1":
+            self._absolute_paths()
+
+    def _absolute_paths(self) -> None:
+        """Migrate a store whose ``docs.path`` were stored as given (relative to wherever the
+        index command ran): a relative path naming an existing file from the current
+        directory becomes absolute (its folder resolved, as ``readers`` stores paths). One
+        that names nothing from here is left as it is: the pipeline never removes an article
+        with a relative path by matching it against a run's roots (it cannot know what the
+        path was relative to), and a later run that reads the file again stores it absolute.
+        Done once per store (meta ``paths_absolute``), by the index run that holds the lock
+        (never by a reader, whose working directory says nothing about the store)."""
+        try:
+            with self._lock, self.db:
+                rows = self.db.execute("SELECT doc_id, path FROM docs WHERE path IS NOT NULL"
+                                       " AND path != ''").fetchall()
+                fixed = [(os.path.join(os.path.realpath(os.path.dirname(p) or "."),
+                                       os.path.basename(p)), d)
+                         for d, p in rows if not os.path.isabs(p) and os.path.isfile(p)]
+                self.db.executemany("UPDATE docs SET path=? WHERE doc_id=?", fixed)
+                self.db.execute("INSERT OR REPLACE INTO meta VALUES ('paths_absolute', '1')")
+        except sqlite3.OperationalError:  # read-only file or folder: migrate on a later open
+            pass
 
     def _add_columns(self) -> None:
         for table, column, definition in _ADDED_COLUMNS:
@@ -160,9 +197,16 @@ class Manifest:
                 self.db.execute("DELETE FROM docs WHERE doc_id=?", (d,))
 
     def paths(self) -> dict[str, str | None]:
-        """doc_id -> the file it was read from."""
+        """doc_id -> the file it was read from (absolute; see ``_absolute_paths``)."""
         with self._lock:
             return dict(self.db.execute("SELECT doc_id, path FROM docs").fetchall())
+
+    def set_paths(self, paths: dict[str, str | None]) -> None:
+        """Record the new file of articles found unchanged at another path (moved), so a
+        later run removes them when that file goes."""
+        with self._lock, self.db:
+            self.db.executemany("UPDATE docs SET path=? WHERE doc_id=?",
+                                [(p, d) for d, p in paths.items()])
 
     def pending(self) -> list[str]:
         with self._lock:
@@ -207,6 +251,22 @@ class Manifest:
             grouped.setdefault(d, []).append(np.frombuffer(v, np.float32))
         return {d: np.vstack(vs) for d, vs in grouped.items()}
 
+    def chunk_vectors_of(self, doc_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """doc id -> matrix of its chunk vectors (in chunk order), for those of ``doc_ids``
+        that are finished articles with chunks: ``chunk_vectors`` for a few articles at a time."""
+        grouped: dict[str, list[np.ndarray]] = {}
+        with self._lock:
+            for i in range(0, len(doc_ids), 500):
+                part = list(doc_ids[i : i + 500])
+                q = ",".join("?" * len(part))
+                for d, v in self.db.execute(
+                    "SELECT c.doc_id, e.vector FROM chunks c JOIN docs d ON d.doc_id=c.doc_id"
+                    " JOIN embed_cache e ON e.text_hash=c.text_hash"
+                    f" WHERE d.state='done' AND c.doc_id IN ({q}) ORDER BY c.doc_id, c.idx", part,
+                ):
+                    grouped.setdefault(d, []).append(np.frombuffer(v, np.float32))
+        return {d: np.vstack(vs) for d, vs in grouped.items()}
+
     def article(self, doc_id: str) -> Article | None:
         with self._lock:
             row = self.db.execute(
@@ -244,6 +304,19 @@ class Manifest:
                     part,
                 ):
                     out[r[0]] = (r[1], r[2], r[3], r[4], r[5])
+        return out
+
+    def vector_rows(self, ids: Sequence[str]) -> list[VectorRow]:
+        """The rows needed to restore the vectors of chunks ``ids`` (lost from Chroma)."""
+        out: list[VectorRow] = []
+        with self._lock:
+            for i in range(0, len(ids), 500):
+                part = list(ids[i : i + 500])
+                q = ",".join("?" * len(part))
+                out += [VectorRow(*r) for r in self.db.execute(
+                    f"SELECT c.id, c.doc_id, c.text_hash, substr(d.text, c.start + 1, c.end - c.start),"
+                    f" d.published, d.source FROM chunks c JOIN docs d ON d.doc_id=c.doc_id"
+                    f" WHERE c.id IN ({q}) ORDER BY c.id", part)]
         return out
 
     def all_chunk_texts(self) -> list[tuple[str, str]]:

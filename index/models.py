@@ -87,6 +87,11 @@ class FileProblem(Record):
 
 
 @dataclass(frozen=True)
+class FileWarning(FileProblem):
+    """An input that was indexed, with something its owner should fix (e.g. a repeated id)."""
+
+
+@dataclass(frozen=True)
 class IndexReport(Record):
     """What one ``Assistant.index`` run did."""
 
@@ -100,6 +105,9 @@ class IndexReport(Record):
     failed: tuple[FileProblem, ...] = field(default_factory=tuple)
     seconds: float = 0.0
     repaired: int = 0  # articles repaired after an interrupted run
+    warnings: tuple[FileProblem, ...] = ()  # inputs indexed with a remark; not failures
+    restored: int = 0  # vectors Chroma had lost, restored from the manifest
+    unfinished: tuple[str, ...] = ()  # files of an interrupted run's articles not read again
 
     @property
     def ok(self) -> bool:
@@ -120,3 +128,4 @@ class Status(Record):
     sources: tuple[str, ...] = ()
     first_date: str | None = None
     last_date: str | None = None
+    missing_vectors: int = 0  # passages the manifest has but the vector store lost

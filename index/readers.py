@@ -5,6 +5,13 @@ of records, ``{"articles": [...]}`` or RealTime QA's ``{"search_result": [...]}`
 Every file that cannot be used becomes a ``FileProblem`` naming the file and the fix.
 Records with the same url are read once: the copy with the longest text wins, because
 search dumps often repeat a page as a short teaser before the full article.
+
+Identity: an article's ``path`` is the absolute path of its file (the folder it was found
+under resolved, so the working directory does not matter); a record's id is its url, else
+its ``id`` field scoped by its file (``feed#7``), else its position (``feed#3``). An id
+repeated inside one file keeps both records (the later under a suffixed id) and yields a
+``FileWarning``. Every metadata field (title, outlet, url, date, id) is cleaned of control
+characters as it is read (``index.cleaning.clean_field``).
 """
 
 from __future__ import annotations
@@ -14,12 +21,14 @@ import os
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
+from index.cleaning import clean_field
 from index.dates import parse_date
-from index.models import FileProblem, RawArticle
+from index.models import FileProblem, FileWarning, RawArticle
 
 SUPPORTED = (".htm", ".html", ".json", ".jsonl", ".md", ".txt")
 _TEXT_KEYS = ("text", "body", "content", "article")
@@ -35,12 +44,26 @@ _MB = 1024 * 1024
 _KEEP_CHARS = 64 * _MB  # article text held between the two passes of iter_articles
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f]")  # control characters but \t \n \f \r
+_ANY_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 Item = RawArticle | FileProblem
 
 
 class _File(NamedTuple):
     path: Path
     root: Path  # the folder it was found under (its parent when given directly)
+
+    @property
+    def source(self) -> str:
+        """The absolute path stored as the articles' ``path``: the root resolved, the rest
+        as found (a symlinked subfolder stays under its root)."""
+        return _utf8(str(self.root.resolve() / self.path.relative_to(self.root)))
+
+
+def source_path(given: str | Path) -> Path:
+    """The absolute form of a path given to ``iter_articles``, as its articles' paths
+    start: a folder resolved, a file's folder resolved and its name kept."""
+    given = Path(given)
+    return given.resolve() if given.is_dir() else given.parent.resolve() / given.name
 
 
 def iter_articles(paths: Sequence[str | Path], max_file_mb: float = 20.0) -> Iterator[Item]:
@@ -51,7 +74,7 @@ def iter_articles(paths: Sequence[str | Path], max_file_mb: float = 20.0) -> Ite
     files: list[_File] = []
     for given in paths:
         yield from _collect(Path(given), files)
-    ids = {p: _utf8(i) for p, i in _doc_stems(files).items()}
+    ids = {p: _utf8(_escape_controls(i)) for p, i in _doc_stems(files).items()}
     limit = int(max_file_mb * _MB)
     best: dict[str, tuple[int, int, int]] = {}  # url -> (text length, file, position)
     # The first pass's records, kept for the second up to a budget: parsing a file twice is
@@ -60,7 +83,7 @@ def iter_articles(paths: Sequence[str | Path], max_file_mb: float = 20.0) -> Ite
     budget = _KEEP_CHARS
     for f_no, f in enumerate(files):
         if f.path.suffix.lower() in (".json", ".jsonl"):
-            items = list(_read(f.path, ids[f.path], limit, max_file_mb))
+            items = list(_read(f, ids[f.path], limit, max_file_mb))
             for pos, item in enumerate(items):
                 if isinstance(item, RawArticle) and item.url:
                     key = (len(item.text), f_no, pos)
@@ -72,7 +95,7 @@ def iter_articles(paths: Sequence[str | Path], max_file_mb: float = 20.0) -> Ite
     for f_no, f in enumerate(files):
         again = kept.pop(f_no, None)
         for pos, item in enumerate(again if again is not None
-                                   else _read(f.path, ids[f.path], limit, max_file_mb)):
+                                   else _read(f, ids[f.path], limit, max_file_mb)):
             winner = best.get(item.url or "", (0, f_no, pos)) if isinstance(item, RawArticle) else None
             if winner is None or winner[1:] == (f_no, pos):
                 yield item  # a duplicate url is skipped: its longest copy is yielded instead
@@ -142,8 +165,9 @@ def _doc_stems(files: list[_File]) -> dict[Path, str]:
     return ids
 
 
-def _read(path: Path, stem: str, limit: int, max_mb: float) -> Iterator[Item]:
+def _read(f: _File, stem: str, limit: int, max_mb: float) -> Iterator[Item]:
     """Every article of one file, or the one problem that stops it."""
+    path, source = f.path, f.source
     try:
         size = path.stat().st_size
         data = path.read_bytes() if size <= limit else None
@@ -160,14 +184,14 @@ def _read(path: Path, stem: str, limit: int, max_mb: float) -> Iterator[Item]:
         return
     suffix = path.suffix.lower()
     if suffix in (".json", ".jsonl"):
-        yield from _read_records(text, path, stem, suffix == ".jsonl")
+        yield from _read_records(text, path, source, stem, suffix == ".jsonl")
     elif suffix in (".html", ".htm"):
-        yield _read_html(text, path, stem)
+        yield _read_html(text, source, stem)
     else:
         title = None
         if suffix == ".md":
             title, text = _strip_markdown(text)
-        yield RawArticle(doc_id=stem, text=text, title=title, path=_utf8(str(path)))
+        yield RawArticle(doc_id=stem, text=text, title=clean_field(title), path=source)
 
 
 def decode(data: bytes) -> str | None:
@@ -208,10 +232,13 @@ def _decode_legacy(data: bytes) -> str:
     return data.decode("cp1252", errors="replace")
 
 
-def _read_records(text: str, path: Path, stem: str, lines: bool) -> Iterator[Item]:
-    """Articles of a .json or .jsonl file, with one summary problem for bad records."""
+def _read_records(text: str, path: Path, source: str, stem: str, lines: bool) -> Iterator[Item]:
+    """Articles of a .json or .jsonl file, with one summary problem for bad records and one
+    warning for ids repeated inside the file."""
     found = 0
     bad: list[str] = []  # "line K: reason" per broken line or record
+    ids: set[str] = set()  # doc ids given out in this file
+    repeated: list[str] = []  # "'7' (record 3) kept as 'feed#7-2'" per repeated id
     if lines:
         values: list[tuple[str, Any]] = []
         for number, line in enumerate(text.splitlines(), start=1):
@@ -231,9 +258,19 @@ def _read_records(text: str, path: Path, stem: str, lines: bool) -> Iterator[Ite
             return
     for tag, value in values:
         for rec_tag, record in _expand(value, tag):
-            article = _record(record, f"{stem}#{rec_tag}" if rec_tag else stem, path)
+            article = _record(record, stem, rec_tag, source)
             if isinstance(article, RawArticle):
                 found += 1
+                if article.doc_id in ids and article.url is None:  # a url is deduplicated instead
+                    n = 2
+                    while f"{article.doc_id}-{n}" in ids:
+                        n += 1
+                    new_id = f"{article.doc_id}-{n}"
+                    where = f"{'line' if lines else 'record'} {rec_tag.split('.')[0]}".strip()
+                    own = article.doc_id.removeprefix(f"{stem}#")  # as the record gives it
+                    repeated.append(f"{own!r} ({where}) kept as {new_id!r}")
+                    article = replace(article, doc_id=new_id)
+                ids.add(article.doc_id)
                 yield article
             elif article is not None:
                 where = f"{'line' if lines else 'record'} {rec_tag.split('.')[0]}".strip()
@@ -244,6 +281,10 @@ def _read_records(text: str, path: Path, stem: str, lines: bool) -> Iterator[Ite
                           + (f"; {summary}" if bad else ""))
     elif bad:
         yield FileProblem(str(path), summary + " — the other records were read")
+    if repeated:
+        more = f" and {len(repeated) - 3} more" if len(repeated) > 3 else ""
+        yield FileWarning(str(path), f"repeated record id {'; '.join(repeated[:3])}{more}"
+                          " — every record was indexed; give each record its own id")
 
 
 def _expand(value: Any, tag: str, depth: int = 0) -> Iterator[tuple[str, Any]]:
@@ -257,14 +298,21 @@ def _expand(value: Any, tag: str, depth: int = 0) -> Iterator[tuple[str, Any]]:
     yield tag, value
 
 
+def _escape_controls(name: str) -> str:
+    """A file name's control characters as escapes (``\\x1b``): the id stays unique and
+    prints as text, never as a terminal command."""
+    return _ANY_CONTROL.sub(lambda m: repr(m[0])[1:-1], name)
+
+
 def _utf8(text: str) -> str:
     """Text SQLite and hashing can store: lone surrogates (JSON escapes, undecodable file
     names) become U+FFFD."""
     return _SURROGATE.sub("\ufffd", text)
 
 
-def _record(rec: Any, fallback_id: str, path: Path) -> RawArticle | str | None:
-    """One record as an article; a reason string when malformed; None when not an article."""
+def _record(rec: Any, stem: str, tag: str, source: str) -> RawArticle | str | None:
+    """One record as an article; a reason string when malformed; None when not an article.
+    Its id: the url, else the record's id field scoped by the file, else its position."""
     if not isinstance(rec, dict):
         return "not a JSON object"
     text = next((rec[k] for k in _TEXT_KEYS if rec.get(k) is not None), None)
@@ -281,22 +329,29 @@ def _record(rec: Any, fallback_id: str, path: Path) -> RawArticle | str | None:
             v = rec.get(k)
             if isinstance(v, dict):
                 v = v.get("name")
-            if isinstance(v, str) and v.strip():
-                return _utf8(v.strip())
+            if isinstance(v, str) and (value := clean_field(_utf8(v))):
+                return value
             if isinstance(v, int) and not isinstance(v, bool) and k in _ID_KEYS:
                 return str(v)
         return None
 
     url = first_str(_URL_KEYS)
     raw_date = first_str(_DATE_KEYS)
-    domain = urlsplit(url).hostname if url else None
+    try:
+        domain = urlsplit(url).hostname if url else None
+    except ValueError:  # e.g. "http://[::1" — the url is kept, it just names no outlet
+        domain = None
+    own_id = first_str(_ID_KEYS)
+    # an id field is scoped by its file: two feeds numbering their records 1, 2, ... are
+    # four articles, not two (a url is global: the same page in two feeds is one article)
+    doc_id = url or (f"{stem}#{own_id}" if own_id else f"{stem}#{tag}" if tag else stem)
     return RawArticle(
-        doc_id=url or first_str(_ID_KEYS) or fallback_id, text=text, url=url, path=_utf8(str(path)),
+        doc_id=doc_id, text=text, url=url, path=source,
         title=first_str(_TITLE_KEYS), published=parse_date(raw_date) if raw_date else None,
         source=first_str(_SOURCE_KEYS) or (domain.removeprefix("www.") if domain else None))
 
 
-def _read_html(html: str, path: Path, stem: str) -> RawArticle:
+def _read_html(html: str, source: str, stem: str) -> RawArticle:
     """Metadata from the page head; the html itself stays in ``text`` for cleaning."""
     from selectolax.lexbor import LexborHTMLParser
 
@@ -307,15 +362,15 @@ def _read_html(html: str, path: Path, stem: str) -> RawArticle:
             node = tree.css_first(sel)
             if node is not None:
                 value = node.attributes.get("content") or node.attributes.get("datetime")
-                value = value or node.text(strip=True)
-                if value and value.strip():
-                    return " ".join(value.split())
+                value = clean_field(value or node.text(strip=True))
+                if value:
+                    return value
         return None
 
     published = meta('meta[property="article:published_time"]', 'meta[name="pubdate"]',
                      'meta[itemprop="datePublished"]', "time[datetime]")
     return RawArticle(
-        doc_id=stem, text=html, is_html=True, path=_utf8(str(path)),
+        doc_id=stem, text=html, is_html=True, path=source,
         title=meta("h1", 'meta[property="og:title"]', "title"),
         source=meta('meta[property="og:site_name"]'),
         published=parse_date(published) if published else None)

@@ -88,7 +88,7 @@ def test_json_record_list_and_articles_wrapper(tmp_path: Path) -> None:
     assert (first.doc_id, first.url, first.source, first.published) == \
         ("https://www.example.com/a", "https://www.example.com/a", "example.com", "2022-06-12")
     second = by_text["Second."]
-    assert (second.doc_id, second.source, second.published) == ("7", "AP", "2022-06-13")
+    assert (second.doc_id, second.source, second.published) == ("many#7", "AP", "2022-06-13")
     assert by_text["Third."].doc_id == "many#2"
     assert by_text["Fourth."].source == "EX" and by_text["Fourth."].url == "https://news.example.org/x"
 
@@ -131,7 +131,7 @@ def test_record_ids_fall_back_to_line_numbers(tmp_path: Path) -> None:
                        {"text": "C."})
     articles, problems = read(path)
     assert not problems
-    assert [a.doc_id for a in articles] == ["feed#1", "b-1", "feed#4"]
+    assert [a.doc_id for a in articles] == ["feed#1", "feed#b-1", "feed#4"]  # ids scoped by file
 
 
 def test_same_url_twice_is_read_once(tmp_path: Path) -> None:

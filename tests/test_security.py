@@ -223,6 +223,82 @@ def test_malformed_auth_is_refused_before_serving(auth: str, tmp_path: Path,
     assert "--auth must look like user:password" in err and "Traceback" not in err
 
 
+NO_AUTH_REFUSAL = ("assistant: --host 0.0.0.0 shares the UI (and uploads) with the network — add "
+                   "--auth user:password, or --no-auth to share it without a password")
+
+
+def test_network_host_without_auth_is_refused_by_the_cli(tmp_path: Path) -> None:
+    port = free_port()
+    done = subprocess.run([sys.executable, "-m", "assistant.cli", "--store-dir", str(tmp_path / "s"),
+                           "ui", "--host", "0.0.0.0", "--port", str(port)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 2, done.stderr[-1500:]
+    assert done.stderr.splitlines() == [NO_AUTH_REFUSAL]  # one line, no traceback
+    if Path("/proc/net/tcp").exists():
+        assert not listening_addresses(port)
+
+
+class Built(Exception):
+    """Raised instead of building the UI: the host/auth checks let the launch through."""
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "[::]", "192.168.1.20", "10.0.0.1",
+                                  "example.org", "my-laptop.local", ""])
+def test_only_loopback_hosts_serve_without_auth(host: str, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    def built(*args: Any, **kwargs: Any) -> Any:
+        raise Built
+
+    monkeypatch.setattr(ui, "build", built)
+    assert cli.main(["--store-dir", str(tmp_path), "ui", "--host", host]) == 2
+    assert capsys.readouterr().err == NO_AUTH_REFUSAL.replace("0.0.0.0", host) + "\n"
+    for allowed in (["--auth", f"{USER}:{PASSWORD}"], ["--no-auth"]):
+        with pytest.raises(Built):
+            cli.main(["--store-dir", str(tmp_path), "ui", "--host", host, *allowed])
+    assert capsys.readouterr().err.count("WARNING: --no-auth") == 1  # only without a password
+    for loopback in ("127.0.0.1", "localhost", "LOCALHOST", "::1", "[::1]", "127.0.0.2"):
+        with pytest.raises(Built):
+            cli.main(["--store-dir", str(tmp_path), "ui", "--host", loopback])
+    assert capsys.readouterr().err == ""  # loopback: neither refused nor warned
+
+
+def test_auth_and_no_auth_together_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["ui", "--host", "0.0.0.0", "--auth", f"{USER}:{PASSWORD}", "--no-auth"])
+    assert exit_.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_no_auth_serves_the_network_with_a_warning(tmp_path: Path) -> None:
+    port, log = free_port(), tmp_path / "ui.log"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1",
+           "TRANSFORMERS_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "assistant.cli", "--store-dir", str(tmp_path / "store"), "ui",
+             "--host", "0.0.0.0", "--port", str(port), "--no-auth", "--seeds", ""],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/", proc, log)
+        warning = [line for line in log.read_text(errors="replace").splitlines() if "WARNING" in line]
+        assert warning == [f"assistant: WARNING: --no-auth — the UI on 0.0.0.0:{port} is open to "
+                           "anyone who can reach it, with no password: they can ask, read the "
+                           "indexed articles and upload files"]
+        if Path("/proc/net/tcp").exists():
+            assert listening_addresses(port) == {"0.0.0.0"}
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            assert http.get("/config").status_code == 200  # no login
+            assert SEED_QUESTION in http.get("/").text
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 # --- secrets -----------------------------------------------------------------------------
 def assert_no_secret(text: str, where: str) -> None:
     assert API_KEY not in text, f"the LLM API key appears in {where}"
