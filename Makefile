@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup run ui test lint eval bench bench-realtimeqa bench-chunking clean
+.PHONY: setup run ui test lint eval bench bench-realtimeqa bench-chunking train clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml constraints.txt
 	# torch first: 2.13.0 is the CPU build on local disk; anything else pulls a CUDA build.
 	$(BIN)/pip install -q torch==2.13.0 -c constraints.txt
 	# llama-cpp-python compiles from source (~5-9 min on 2 cores) once; pip's wheel cache keeps it.
-	$(BIN)/pip install -q -c constraints.txt -e ".[dev,llm]"
+	$(BIN)/pip install -q -c constraints.txt -e ".[dev,llm,train]"
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -30,7 +30,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check index assistant eval tests bench
+	$(BIN)/ruff check index assistant eval tests bench train
 	$(BIN)/mypy
 
 eval: $(STAMP)
@@ -44,6 +44,11 @@ bench-realtimeqa: $(STAMP)
 
 bench-chunking: $(STAMP)   ## chunk size / max_seq / backend: throughput vs quality (~30 min fresh, ~4 min reused)
 	$(BIN)/python -m bench.chunking_table --data ../shared/benchmarks/realtimeqa/dev --out bench/out --work ../bench-store/chunking
+
+train: $(STAMP)   ## rebuild the learned judges from the RealTime QA training weeks (~2 h on 2 cores; a rerun resumes)
+	$(BIN)/python -m train.fit verifier --data ../shared/benchmarks/realtimeqa/train
+	$(BIN)/python -m train.calibrate --rgb ../shared/benchmarks/rgb/en_fact.json
+	$(BIN)/python -m train.fit reranker --data ../shared/benchmarks/realtimeqa/train
 
 clean:
 	rm -rf store bench/out eval/out test-artifacts

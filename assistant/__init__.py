@@ -7,6 +7,7 @@
 """
 
 from assistant.core import Assistant
+from assistant.support import Support
 from assistant.types import ABSTAIN_TEXT, Answer, AnswerSentence, Citation, Claim, Conflict, Passage
 from index.errors import (
     AssistantError,
@@ -22,5 +23,5 @@ from index.settings import Settings
 __all__ = [
     "ABSTAIN_TEXT", "Answer", "AnswerSentence", "Article", "Assistant", "AssistantError",
     "BadQuestionError", "Citation", "Claim", "Conflict", "DiskFullError", "IndexReport",
-    "NoIndexError", "Passage", "Settings", "Status", "StoreError", "StoreLockedError",
+    "NoIndexError", "Passage", "Settings", "Status", "StoreError", "StoreLockedError", "Support",
 ]

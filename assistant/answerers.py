@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 from assistant import lexical, news
 from assistant.cite import compose
 from assistant.extractive import Candidate, Selection, candidates, select
+from assistant.support import SupportJudge
 from assistant.types import ABSTAIN_TEXT, Answer, Claim, Conflict, Passage
 from index.errors import AssistantError
 from index.models import Article
@@ -68,9 +69,33 @@ class ExtractiveAnswerer:
     def __init__(self, settings: Settings, document: Callable[[str], Article | None]) -> None:
         self.settings = settings
         self.document = document
+        self._judge: SupportJudge | None = None
+        self._reranker: Any = None
+
+    @property
+    def judge(self) -> SupportJudge:
+        """The strict support judge that decides which copies back a quoted sentence."""
+        if self._judge is None:
+            from assistant.judges import make_judge
+
+            self._judge = make_judge(self.settings, strict=True)
+        return self._judge
 
     def choose(self, evidence: Evidence) -> Selection:
-        return select(evidence.query, evidence.top, self.settings.answer_sentences, evidence.articles)
+        reranker = self.reranker
+        learned = ((lambda texts: reranker.score(evidence.query, texts))
+                   if reranker is not None else None)
+        return select(evidence.query, evidence.top, self.settings.answer_sentences, evidence.articles,
+                      learned=learned, learned_weight=self.settings.rerank_weight)
+
+    @property
+    def reranker(self) -> Any:
+        """The trained reranker (sentence scores) when ``Settings.reranker`` is on."""
+        if self.settings.reranker != "off" and self._reranker is None:
+            from assistant.judges import make_reranker
+
+            self._reranker = make_reranker(self.settings)
+        return self._reranker
 
     def answer(self, evidence: Evidence) -> Answer:
         parts = news.order_parts(evidence.question)
@@ -104,7 +129,8 @@ class ExtractiveAnswerer:
                 evidence.passages + evidence.story([c.passage.doc_id for c in chosen])))
         cited = [c.passage.doc_id for c in chosen]
         pool = candidates(evidence.passages + evidence.story(cited))
-        answer = compose(evidence.question, chosen, pool, self.document, retrieved=evidence.top)
+        answer = compose(evidence.question, chosen, pool, self.document, retrieved=evidence.top,
+                         judge=self.judge)
         answer = replace(answer, confidence=round(selection.evidence, 4))
         if disagreeing:
             answer = _with_conflicts(answer, chosen[0], disagreeing)

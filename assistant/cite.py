@@ -8,11 +8,10 @@ each of them once, which is where "reported by N outlets" comes from.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import lru_cache
-from typing import Any
 
 from assistant.extractive import Candidate, near_duplicates
 from assistant.facts import fact_differences
+from assistant.support import SupportJudge
 from assistant.types import Answer, AnswerSentence, Citation, Passage
 from index.models import Article
 
@@ -33,18 +32,16 @@ def citation_for(c: Candidate, number: int, article: Article | None) -> Citation
     )
 
 
-@lru_cache(maxsize=1)
-def _judge() -> Any:
+def _default_judge() -> SupportJudge:
     from assistant.support import HeuristicJudge
 
-    # a copy cited as backing must state every number, date and name of the sentence, not just
-    # avoid contradicting it ("recalled 25,000 scooters" is not backed by "began recalling")
     return HeuristicJudge(unstated=("number", "date", "name"))
 
 
-def _supports(passage: str, sentence: str) -> bool:
-    """A copy is cited for a sentence only if it states the same facts (the support judge)."""
-    return not fact_differences(sentence, passage) and bool(_judge().judge([passage], sentence).supported)
+def backs(judge: SupportJudge, passage: str, sentence: str) -> bool:
+    """A copy is cited for a sentence only if it states the same facts: no number, date or
+    name differs, and the support judge finds it supports the sentence."""
+    return not fact_differences(sentence, passage) and bool(judge.judge([passage], sentence).supported)
 
 
 def compose(
@@ -54,8 +51,11 @@ def compose(
     document: Callable[[str], Article | None],
     retrieved: Sequence[Passage] = (),
     answerer: str = "extractive",
+    judge: SupportJudge | None = None,
 ) -> Answer:
-    """An ``Answer`` quoting ``chosen``; near-identical sentences in ``pool`` are cited too."""
+    """An ``Answer`` quoting ``chosen``; near-identical sentences in ``pool`` are cited too when
+    ``judge`` (strict: every number, date and name stated; default the rules) says they back it."""
+    judge = judge or _default_judge()
     numbers: dict[tuple[str, int], int] = {}
     citations: list[Citation] = []
     sentences: list[AnswerSentence] = []
@@ -76,7 +76,7 @@ def compose(
         backing = [c]
         for dup in near_duplicates(c.text, [o for o in pool if o.passage.doc_id not in docs]):
             if (dup.passage.doc_id not in docs and len(backing) < MAX_CITATIONS_PER_SENTENCE
-                    and _supports(dup.text, c.text)):
+                    and backs(judge, dup.text, c.text)):
                 docs.add(dup.passage.doc_id)
                 backing.append(dup)
         marks = tuple(cite(b) for b in backing)

@@ -11,6 +11,7 @@ from typing import Any
 
 from assistant.answerers import Answerer, Evidence, make_answerer
 from assistant.retrieve import Filters, Retriever, check_question
+from assistant.support import Support, SupportJudge
 from assistant.types import Answer, Passage
 from index import store
 from index.errors import BadQuestionError, CollectionGoneError, NoIndexError, StoreError
@@ -41,6 +42,7 @@ class Assistant:
         self._reader_generation: tuple[int, int] = (0, 0)  # (store generation, Chroma inode)
         self._pointer = store.Pointer(self.settings.store_dir)
         self._answerer: Answerer | None = None
+        self._judge: SupportJudge | None = None
 
     # --- shared heavy parts ------------------------------------------------------
     def embedder(self) -> Any:
@@ -157,6 +159,22 @@ class Assistant:
                             lambda text: retriever.search(text, filters, k=self.settings.candidates))
         answer = self.answerer().answer(evidence)
         return _timed(answer, started)
+
+    def supports(self, claim: str, passages: Sequence[str] | str) -> Support:
+        """Whether ``passages`` (read together) support ``claim``: the judge that verifies LLM
+        answers and grades the eval (``Settings.support_judge``), as ``Support(supported, score)``."""
+        if isinstance(passages, str):
+            passages = [passages]
+        if not isinstance(claim, str) or not claim.strip():
+            raise BadQuestionError("the claim is empty — give the sentence to check")
+        texts = _strings("passages", passages)
+        with self._lock:
+            if self._judge is None:
+                from assistant.judges import make_judge
+
+                self._judge = make_judge(self.settings, lambda t: self.embedder().embed(t))
+            judge = self._judge
+        return judge.judge(texts, claim)
 
     def chat(self) -> Any:
         """A conversation that remembers earlier turns for follow-up questions."""

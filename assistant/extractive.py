@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from assistant import lexical
@@ -62,13 +63,17 @@ MIN_WORDS = 6  # shorter "sentences" are headings and captions, not answers
 
 def select(question: str, passages: list[Passage], max_sentences: int = 2,
            articles: dict[str, str] | None = None, kind: str | None = None,
-           names_in_sentence: bool = False) -> Selection:
+           names_in_sentence: bool = False,
+           learned: Callable[[list[str]], Sequence[float]] | None = None,
+           learned_weight: float = 0.5) -> Selection:
     """Score the sentences of ``passages`` against ``question`` and pick the answer.
 
     ``articles`` (doc id -> title and text) lets a sentence count names its article
     mentions elsewhere ("he" in the sentence, "Macron" two paragraphs up). ``kind``
     overrides the kind of value the question is taken to ask for; ``names_in_sentence``
-    requires the question's names in the sentence itself (one event of several).
+    requires the question's names in the sentence itself (one event of several). ``learned``
+    (texts -> probabilities, the trained reranker) blends its sentence score into the rules',
+    with weight ``learned_weight``.
     """
     q_terms = set(lexical.terms(question))
     pool = [c for c in candidates(passages) if len(lexical.words(c.text)) >= MIN_WORDS]
@@ -90,6 +95,7 @@ def select(question: str, passages: list[Passage], max_sentences: int = 2,
     kind = kind or lexical.need(question)
     asked = _name_parts(question)
     best_dense = max(p.dense for p in passages) or 1.0
+    probs = list(learned([c.text for c in pool])) if learned is not None else [0.0] * len(pool)
     scored: list[tuple[Candidate, bool, bool]] = []
     for i, (c, ts) in enumerate(zip(pool, sent_terms, strict=True)):
         local = ts | _neighbour_terms(i, pool, sent_terms, by_doc)
@@ -99,6 +105,8 @@ def select(question: str, passages: list[Passage], max_sentences: int = 2,
             (articles or {}).get(c.passage.doc_id) or _neighbour_text(i, pool, by_doc))
         names_ok = lexical.mentions(where, asked) if asked else True
         score = 0.45 * cov + 0.2 * loc + 0.2 * (c.passage.dense / best_dense) + 0.15 * fits
+        if learned is not None:
+            score = (1 - learned_weight) * score + learned_weight * float(probs[i])
         evidence = 0.5 * loc + 0.5 * max(0.0, c.passage.dense)
         scored.append((Candidate(c.passage, c.start, c.end, c.text, score, evidence), fits, names_ok))
     scored.sort(key=lambda x: (-x[0].score, x[0].passage.rank, x[0].start))

@@ -321,7 +321,7 @@ class OpenAIBackend:
 def make_llm_answerer(settings: Settings, fallback: ExtractiveAnswerer,
                       embed: Callable[[list[str]], object] | None) -> LLMAnswerer:
     """The ``llama-cpp`` or ``openai`` answerer; the model loads on the first question."""
-    from assistant.support import HeuristicJudge
+    from assistant.judges import make_judge
 
     name = settings.answerer
     if name not in _EXTRAS:
@@ -333,7 +333,7 @@ def make_llm_answerer(settings: Settings, fallback: ExtractiveAnswerer,
         raise MissingExtraError(f"the {name!r} answerer needs the LLM extra ({missing[0]} is "
                                 f"missing): {INSTALL_HINT}")
     # A generated claim must not bring a number, date or name its passages never state.
-    judge = HeuristicJudge(embed=embed, unstated=("number", "date", "name"))  # type: ignore[arg-type]
+    judge = make_judge(settings, embed, strict=True)  # type: ignore[arg-type]
     if name == "llama-cpp":
         where = str(settings.llm_model_path or "packaged Gemma 3 270M")
         return LLMAnswerer(name, settings, fallback, judge, lambda: load_llama_cpp(settings), where)

@@ -7,8 +7,9 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -60,6 +61,7 @@ class Retriever:
         self._keyword: KeywordIndex | None = None
         self._meta: dict[str, DocMeta] = {}
         self._chunks_of: dict[str, list[str]] = {}
+        self._reranker: Any = None
 
     @property
     def embedder(self) -> Embedder:
@@ -186,7 +188,32 @@ class Retriever:
                 cluster_id=meta.cluster_id, sentences=tuple(tuple(s) for s in json.loads(sentences)),
                 score=fused[cid], dense=cosine.get(cid, 0.0),
             ))
+        if self.reranker is not None:
+            passages = self.rerank(query, passages)
         return _diversify(passages, k)
+
+    @property
+    def reranker(self) -> Any:
+        """The trained reranker when ``Settings.reranker`` is on (loaded on first use)."""
+        if self.settings.reranker == "off":
+            return None
+        with self._lock:
+            if self._reranker is None:
+                from assistant.judges import make_reranker
+
+                self._reranker = make_reranker(self.settings)
+            return self._reranker
+
+    def rerank(self, query: str, passages: list[Passage]) -> list[Passage]:
+        """The first ``rerank_depth`` passages in the reranker's order (its probability in
+        ``Passage.rerank``), the rest after them in fused order."""
+        depth = self.settings.rerank_depth
+        head, tail = passages[:depth], passages[depth:]
+        if not head:
+            return passages
+        probs = self.reranker.score(query, [p.text for p in head])
+        order = sorted(range(len(head)), key=lambda i: -float(probs[i]))
+        return [replace(head[i], rerank=float(probs[i])) for i in order] + tail
 
     def story_passages(self, doc_ids: Sequence[str], limit: int = 12) -> list[Passage]:
         """Every chunk of the other articles in the stories of ``doc_ids`` (for corroboration)."""

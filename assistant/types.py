@@ -31,6 +31,7 @@ class Passage(_Record):
     score: float = 0.0  # fused score (higher is better)
     dense: float = 0.0  # cosine similarity to the question
     rank: int = 0
+    rerank: float | None = None  # the trained reranker's probability, when it ran
 
 
 @dataclass(frozen=True)

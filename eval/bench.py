@@ -210,6 +210,28 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
             "latency": {f"p{p}": round(percentile(secs, p), 4) for p in (50, 95)}}
 
 
+def published_baselines(data: Path, questions: Sequence[Question]) -> dict[str, dict[str, float]]:
+    """The benchmark authors' own generations for the same questions (``dev-baselines/`` beside
+    the weeks: GPT-3 175B and RAG, both given the same search results), scored like our
+    answers: the correct choice contained in the prediction."""
+    folder = Path(data).parent / "dev-baselines"
+    out: dict[str, dict[str, float]] = {}
+    for name in ("gpt3", "rag"):
+        predictions: dict[str, str] = {}
+        for path in sorted(folder.glob(f"*_{name}_gcs_gen.jsonl")):
+            predictions.update({r["question_id"]: str(r.get("prediction") or "")
+                                for r in _jsonl(path)})
+        scored = [float(bool(contains_match(predictions[q.id], [q.correct])))
+                  for q in questions if q.id in predictions]
+        wrong = [float(bool(contains_match(predictions[q.id], [c for c in q.choices if c != q.correct])))
+                 for q in questions if q.id in predictions]
+        if scored:
+            out[name] = {"answer_contains": round(sum(scored) / len(scored), 4),
+                         "answer_contains_wrong": round(sum(wrong) / len(wrong), 4),
+                         "questions": len(scored)}
+    return out
+
+
 def realtimeqa(args: argparse.Namespace, model: Any = None) -> int:
     """Index the weeks in ``args.data``, ask every question, write JSON + Markdown to ``args.out``.
 
@@ -240,8 +262,10 @@ def realtimeqa(args: argparse.Namespace, model: Any = None) -> int:
                          "clusters": status.clusters},
               "settings": {k: getattr(assistant.settings, k) for k in
                            ("chunk_chars", "top_k", "candidates", "rrf_k", "embedder",
-                            "answerer", "abstain_threshold")},
+                            "answerer", "abstain_threshold", "reranker", "rerank_depth",
+                            "rerank_weight", "support_judge")},
               "summary": summarise(rows), "baselines": BASELINES, "definitions": DEFINITIONS,
+              "published": published_baselines(data, questions),
               "items": rows}
     out.mkdir(parents=True, exist_ok=True)
     text = json.dumps(result, indent=1, ensure_ascii=False, default=str)
@@ -280,6 +304,18 @@ def markdown(result: dict[str, Any]) -> str:
               f"{s['ask_is_fused_prefix']:.0%} of questions.", "", "## Answers", "",
               "| metric | value |", "|---|---|"]
     lines += [f"| {k} | {v:.3f} |" for k, v in s["answers"].items()]
+    if result.get("published"):
+        lines += ["", "The benchmark's own generations for the same questions, scored the same way "
+                  "(`dev-baselines/`, given the same search results):", "",
+                  "| system | correct choice in the answer | a wrong choice in it | questions |",
+                  "|---|---|---|---|",
+                  f"| this assistant ({cfg['answerer']}, reranker {cfg.get('reranker', 'off')}) | "
+                  f"{s['answers']['answer_contains']:.3f} | {s['answers']['answer_contains_wrong']:.3f} "
+                  f"| {s['questions']} |"]
+        names = {"gpt3": "GPT-3 175B + search (published)", "rag": "RAG + search (published)"}
+        for key, v in result["published"].items():
+            lines.append(f"| {names.get(key, key)} | {v['answer_contains']:.3f} | "
+                         f"{v['answer_contains_wrong']:.3f} | {v['questions']} |")
     lines += ["", f"Latency of `ask` (warm): p50 {s['latency']['p50']:.3f} s, "
               f"p95 {s['latency']['p95']:.3f} s.", "", "## Definitions", ""]
     lines += [f"- **{k}**: {v}" for k, v in result["definitions"].items()]

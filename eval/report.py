@@ -20,6 +20,10 @@ LABELS = {
     "citation_recall": "citation recall", "citation_precision": "citation precision",
     "corroborated": "cites >= min outlets", "conflict_flagged": "conflict reported",
     "as_of_match": "as-of date right",
+    "citation_recall_rules": "citation recall (rules φ)",
+    "citation_precision_rules": "citation precision (rules φ)",
+    "citation_recall_learned": "citation recall (learned verifier)",
+    "citation_precision_learned": "citation precision (learned verifier)",
 }
 # What the chart shows per question type (the table has everything).
 CHART = ("doc_hit_at_1", "span_hit_at_5", "correct", "citation_recall", "citation_precision",
@@ -79,7 +83,8 @@ def summary(result: EvalResult) -> str:
 def comparison(results: Sequence[EvalResult]) -> str:
     """Side-by-side table of the headline metrics of several answerers."""
     head = ["answerer", "correct", "token F1", "citation recall", "citation precision",
-            "abstention F1", "sentences removed/flagged by verification", "p50 s"]
+            "citation precision: rules φ / learned", "abstention F1",
+            "sentences removed/flagged by verification", "p50 s"]
     rows = [head, ["---"] * len(head)]
     for r in results:
         if r.unavailable:
@@ -88,6 +93,7 @@ def comparison(results: Sequence[EvalResult]) -> str:
         o, v = r.metrics["overall"], r.metrics["verification"]
         rows.append([r.answerer, *(_cell(o[k]) for k in ("correct", "token_f1", "citation_recall",
                                                           "citation_precision")),
+                     " / ".join(_cell(o.get(f"citation_precision_{j}")) for j in ("rules", "learned")),
                      f"{r.metrics['abstention']['f1']:.2f}",
                      "n/a" if v is None else f"{v['share']:.2f} ({v['changed']}/{v['sentences']})",
                      f"{r.metrics['latency']['seconds_p50'] or 0.0:.3f}"])

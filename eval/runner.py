@@ -45,7 +45,12 @@ METRICS = (
     *(f"span_hit_at_{k}" for k in KS), "span_mrr",
     "correct", "token_f1", "abstained", "citation_recall", "citation_precision",
     "corroborated", "conflict_flagged", "as_of_match",
+    # the same citation metrics graded by each judge, side by side (the one above is the
+    # configured ``support_judge``'s)
+    "citation_recall_rules", "citation_precision_rules",
+    "citation_recall_learned", "citation_precision_learned",
 )
+JUDGES = ("rules", "learned")
 
 
 @dataclass(frozen=True)
@@ -90,17 +95,20 @@ class EvalResult:
 
 
 def evaluate(assistant: Any, items: Sequence[EvalItem], answerer_name: str = "extractive",
-             judge: Any = None, progress: bool = True) -> EvalResult:
-    """Ask every item's question and score the answers (see the module docstring)."""
+             judge: Any = None, progress: bool = True,
+             judges: Mapping[str, Any] | None = None) -> EvalResult:
+    """Ask every item's question and score the answers (see the module docstring). ``judge``
+    grades the citations (default: the configured support judge); ``judges`` (name -> judge,
+    default: every judge that can run here, unless ``judge`` was given) grade them again, side
+    by side, as ``citation_*_<name>``."""
     from tqdm import tqdm
 
+    if judges is None:
+        judges = {} if judge is not None else _judges(assistant)
     if judge is None:
-        from assistant.support import HeuristicJudge
-
-        embedder = assistant.embedder()
-        judge = HeuristicJudge(embed=lambda texts: embedder.embed(texts))
+        judge = judges[assistant.settings.support_judge]
     texts = _gold_texts(assistant, items)
-    records = [_run_item(assistant, item, texts, judge)
+    records = [_run_item(assistant, item, texts, judge, judges)
                for item in tqdm(items, desc=f"eval {answerer_name}", unit="q", file=sys.stderr,
                                 disable=not progress)]
     return EvalResult(answerer_name, tuple(records), summarise(records, answerer_name))
@@ -126,7 +134,24 @@ def summarise(records: Sequence[ItemRecord], answerer_name: str) -> dict[str, An
     }
 
 
-def _run_item(assistant: Any, item: EvalItem, texts: Mapping[str, str], judge: Any) -> ItemRecord:
+def _judges(assistant: Any) -> dict[str, Any]:
+    """Every support judge that can run here, by ``Settings.support_judge`` name."""
+    from assistant.judges import make_judge
+    from index.errors import MissingExtraError
+
+    embedder = assistant.embedder()
+    out = {}
+    for name in JUDGES:
+        try:
+            out[name] = make_judge(assistant.settings.model_copy(update={"support_judge": name}),
+                                   lambda texts: embedder.embed(texts))
+        except MissingExtraError:
+            continue  # no trained model in this checkout
+    return out
+
+
+def _run_item(assistant: Any, item: EvalItem, texts: Mapping[str, str], judge: Any,
+              judges: Mapping[str, Any] | None = None) -> ItemRecord:
     if item.history:
         session = assistant.chat()
         for earlier in item.history:
@@ -138,7 +163,7 @@ def _run_item(assistant: Any, item: EvalItem, texts: Mapping[str, str], judge: A
     answer = ask(item.question)
     wall = time.perf_counter() - started
     spans, warnings = locate(item, texts)
-    scores, sentences = score(item, answer, spans, judge)
+    scores, sentences = score(item, answer, spans, judge, judges or {})
     return ItemRecord(
         id=item.id, type=item.type, question=item.question, history=item.history,
         expected=item.answers, answerable=item.answerable, answer=answer.text,
@@ -153,9 +178,11 @@ def _run_item(assistant: Any, item: EvalItem, texts: Mapping[str, str], judge: A
     )
 
 
-def score(item: EvalItem, answer: Any, gold_spans: Sequence[m.Span],
-          judge: Any) -> tuple[dict[str, float | None], tuple[dict[str, Any], ...]]:
-    """Per-item metric values (``None`` where a metric does not apply) and ALCE sentence checks."""
+def score(item: EvalItem, answer: Any, gold_spans: Sequence[m.Span], judge: Any,
+          judges: Mapping[str, Any] | None = None,
+          ) -> tuple[dict[str, float | None], tuple[dict[str, Any], ...]]:
+    """Per-item metric values (``None`` where a metric does not apply) and ALCE sentence checks.
+    ``judges`` (name -> judge) also grade the citations, as ``citation_*_<name>``."""
     from assistant.support import citation_recall_precision
 
     s: dict[str, float | None] = dict.fromkeys(METRICS)
@@ -167,6 +194,10 @@ def score(item: EvalItem, answer: Any, gold_spans: Sequence[m.Span],
                  for sent in answer.sentences] or [(answer.text, [])]
         recall, precision, verdicts = citation_recall_precision(pairs, judge)
         s["citation_recall"], s["citation_precision"] = recall, precision
+        for name, other in (judges or {}).items():
+            r, p, _ = (recall, precision, None) if other is judge else \
+                citation_recall_precision(pairs, other)
+            s[f"citation_recall_{name}"], s[f"citation_precision_{name}"] = r, p
         checks = tuple({"text": v.sentence, "citations": list(sent.citations),
                         "supported": v.supported, "verdicts": list(v.verdicts)}
                        for v, sent in zip(verdicts, answer.sentences, strict=False))

@@ -85,6 +85,28 @@ class Settings(BaseSettings):
     answerer: Literal["extractive", "llama-cpp", "openai"] = Field(
         "extractive", description="Who writes the answer."
     )
+    support_judge: Literal["rules", "learned"] = Field(
+        "rules",
+        description="Who judges whether passages support a sentence (LLM-answer verification, "
+        "copies cited as backing, the eval's citation metrics, Assistant.supports): 'rules' "
+        "(φ: word coverage + number/date/name agreement) or 'learned' (the trained verifier in "
+        "assistant/models/verifier, with the rules' mismatch check as a veto).",
+    )
+    verifier_model: Path | None = Field(
+        None, description="Folder of another verifier model (model.onnx + tokenizer.json).")
+    reranker: Literal["off", "learned"] = Field(
+        "off",
+        description="'learned': reorder the fused candidates and score answer sentences with the "
+        "trained cross-encoder in assistant/models/reranker; 'off': fusion order only.",
+    )
+    reranker_model: Path | None = Field(
+        None, description="Folder of another reranker model (model.onnx + tokenizer.json).")
+    rerank_depth: int = Field(
+        16, ge=1, le=200, description="Fused candidates the reranker reorders (the rest follow).")
+    rerank_weight: float = Field(
+        0.5, ge=0.0, le=1.0,
+        description="Weight of the reranker's sentence probability against the rules' sentence "
+        "score when the extractive answerer picks sentences (reranker on).")
     unsupported: Literal["remove", "flag"] = Field(
         "remove",
         description="What verification does with a generated sentence its sources "

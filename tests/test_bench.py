@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from eval.bench import load_weeks, realtimeqa
+from eval.bench import load_weeks, published_baselines, realtimeqa
 
 ROOT = Path(__file__).resolve().parents[1]
 WEEK = "20220107"
@@ -117,6 +117,24 @@ def test_realtimeqa_end_to_end(tmp_path: Path, embedder: Any) -> None:
     assert realtimeqa(args, model=embedder) == 0
     again = json.loads((out / "realtimeqa.json").read_text())["summary"]
     assert again["modes"] == s["modes"] and again["answers"] == s["answers"]
+
+
+def test_published_baselines_are_scored_like_our_answers(tmp_path: Path) -> None:
+    data = write_week(tmp_path / "dev")
+    folder = tmp_path / "dev-baselines"
+    folder.mkdir()
+    rows = {"gpt3": ["It was Tromso, after a council vote.", "Lime", "Oslo Bears"],
+            "rag": ["Bergen", "voltra", ""]}
+    for name, predictions in rows.items():
+        (folder / f"{WEEK}_{name}_gcs_gen.jsonl").write_text("".join(
+            json.dumps({"question_id": f"{WEEK}_{i}", "prediction": p}) + "\n"
+            for i, p in enumerate(predictions)))
+    questions, _ = load_weeks(data)
+    got = published_baselines(data, questions)
+    assert got["gpt3"]["answer_contains"] == pytest.approx(2 / 3, abs=1e-3)  # Tromso, Oslo Bears
+    assert got["gpt3"]["answer_contains_wrong"] == pytest.approx(1 / 3, abs=1e-3)  # Lime
+    assert got["rag"]["answer_contains"] == pytest.approx(1 / 3, abs=1e-3)  # case-insensitive
+    assert got["rag"]["questions"] == 3
 
 
 @pytest.mark.slow

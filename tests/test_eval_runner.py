@@ -146,8 +146,19 @@ def test_always_abstaining_gets_full_abstention_recall_and_no_correct_answer() -
     assert not m["warnings"]  # every evidence string is found in the articles
 
 
+class RejectingJudge:
+    """Supports nothing: a judge stricter than any real one."""
+
+    def judge(self, passages: list[str], sentence: str) -> Any:
+        from assistant.support import Support
+
+        return Support(False, 0.0, 0.0, 0.0)
+
+
 def test_a_perfect_answerer_scores_one_everywhere() -> None:
-    result = evaluate(FakeAssistant(_oracle), ITEMS, judge=SubstringJudge(), progress=False)
+    judges = {"rules": SubstringJudge(), "learned": SubstringJudge()}
+    result = evaluate(FakeAssistant(_oracle), ITEMS, judge=SubstringJudge(), progress=False,
+                      judges=judges)
     m = result.metrics
     for key in METRICS:
         if key != "abstained":
@@ -157,6 +168,15 @@ def test_a_perfect_answerer_scores_one_everywhere() -> None:
     assert m["overall"]["corroborated"]["n"] == sum(i.type == "corroboration" for i in ITEMS)
     assert m["overall"]["as_of_match"]["n"] == sum(i.as_of is not None for i in ITEMS)
     assert m["latency"]["seconds_p50"] == pytest.approx(0.01)
+
+
+def test_each_judge_grades_the_citations_side_by_side() -> None:
+    judges = {"rules": SubstringJudge(), "learned": RejectingJudge()}
+    m = evaluate(FakeAssistant(_oracle), ITEMS, judge=judges["rules"], progress=False,
+                 judges=judges).metrics["overall"]
+    assert m["citation_precision"]["mean"] == m["citation_precision_rules"]["mean"] == 1.0
+    assert m["citation_precision_learned"]["mean"] == 0.0
+    assert m["citation_recall_learned"]["mean"] == 0.0
 
 
 def test_evidence_missing_from_the_index_is_a_miss_with_a_warning() -> None:

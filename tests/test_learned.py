@@ -1,0 +1,117 @@
+"""The trained support verifier, as users meet it: the packaged int8 ONNX model, loaded
+offline without torch, judging claims through ``Assistant.supports`` and everywhere the
+``support_judge`` setting reaches (cited copies, the eval's citation metrics).
+
+The claims here are new sentences about a made-up article (not the calibration pairs, not
+the seeds): each unsupported one changes one fact of a supported one, of the kinds the
+rules let through (an antonym, an added clause; swapped roles and a reversed comparison are
+known misses of the shipped model, kept as strict xfails).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant import Assistant, Support
+from assistant.learned import MODELS, LearnedJudge, windows
+from index.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+PASSAGE = (
+    "The city council of Kestrel Harbor voted 7 to 2 on Tuesday to close the old swing bridge "
+    "in March. Mayor Ana Ortiz said repairs would cost $4.5 million. Ridership on the harbor "
+    "ferry overtook bus ridership last year, the transit authority said.")
+SUPPORTED = [
+    "The Kestrel Harbor council voted to close the old swing bridge.",
+    "Mayor Ana Ortiz said repairs would cost $4.5 million.",
+    "Ferry ridership overtook bus ridership last year, according to the transit authority.",
+]
+UNSUPPORTED = [
+    "The Kestrel Harbor council voted to reopen the old swing bridge.",  # antonym
+    "Mayor Ana Ortiz said repairs would cost $4.5 million, paid for by a new toll.",  # added
+]
+# Written with the ones above, before the model was trained; it misses them (model card:
+# swapped roles and reversed comparisons are its weakest kinds). Strict: a model that gets
+# them right must move them up.
+KNOWN_MISSES = [
+    "Bus ridership overtook ferry ridership last year, the transit authority said.",  # reversed
+    "The council voted 2 to 7 on Tuesday to close the old swing bridge in March.",  # swapped
+]
+
+
+@pytest.fixture(scope="module")
+def judge() -> LearnedJudge:
+    return LearnedJudge()
+
+
+def test_model_files_are_packaged_small_and_documented() -> None:
+    folder = MODELS / "verifier"
+    assert (folder / "model.onnx").stat().st_size <= 30 * 2**20
+    for name in ("tokenizer.json", "MODEL_CARD.md", "calibration.json", "train_metrics.json"):
+        assert (folder / name).exists(), name
+    calibration = json.loads((folder / "calibration.json").read_text())
+    assert 0.0 < calibration["threshold"] < 1.0
+    assert "RGB" in calibration["chosen_on"]
+
+
+@pytest.mark.parametrize("claim", SUPPORTED)
+def test_supported_claims_are_kept(judge: LearnedJudge, claim: str) -> None:
+    verdict = judge.judge([PASSAGE], claim)
+    assert verdict.supported, verdict
+
+
+@pytest.mark.parametrize("claim", UNSUPPORTED)
+def test_claims_that_change_a_fact_are_rejected(judge: LearnedJudge, claim: str) -> None:
+    verdict = judge.judge([PASSAGE], claim)
+    assert not verdict.supported, verdict
+
+
+@pytest.mark.xfail(strict=True, reason="known limit of the shipped verifier (MODEL_CARD.md)")
+@pytest.mark.parametrize("claim", KNOWN_MISSES)
+def test_swapped_roles_and_reversed_comparisons(judge: LearnedJudge, claim: str) -> None:
+    assert not judge.judge([PASSAGE], claim).supported
+
+
+def test_a_number_the_passage_states_differently_is_vetoed(judge: LearnedJudge) -> None:
+    verdict = judge.judge([PASSAGE], "Mayor Ana Ortiz said repairs would cost $5.4 million.")
+    assert not verdict.supported and verdict.mismatches
+
+
+def test_long_passages_are_read_in_windows(judge: LearnedJudge) -> None:
+    filler = " ".join(f"Council member {i} spoke about the parking plan for ten minutes." for i in range(12))
+    long_passage = f"{filler} {PASSAGE}"
+    assert len(windows(long_passage)) > 1
+    assert judge.judge([long_passage], SUPPORTED[1]).supported
+
+
+def test_assistant_supports_uses_the_configured_judge(make_assistant: Any) -> None:
+    learned = make_assistant(support_judge="learned").supports(UNSUPPORTED[0], [PASSAGE])
+    rules = make_assistant(support_judge="rules").supports(UNSUPPORTED[0], [PASSAGE])
+    assert isinstance(learned, Support) and not learned.supported
+    assert rules.supported, "the rules accept an antonym: the reason for the model"
+    assert make_assistant(support_judge="learned").supports(SUPPORTED[0], PASSAGE).supported
+
+
+def test_query_path_loads_the_verifier_without_torch() -> None:
+    code = ("import sys; from assistant.learned import LearnedJudge; "
+            "j = LearnedJudge(); j.judge(['A met B on Monday.'], 'A met B.'); "
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
+
+
+def test_a_missing_model_says_how_to_get_it(tmp_path: Path) -> None:
+    from index.errors import MissingExtraError
+
+    a = Assistant(settings=Settings(store_dir=tmp_path, support_judge="learned",
+                                    verifier_model=tmp_path / "nowhere"))
+    with pytest.raises(MissingExtraError, match="make train"):
+        a.supports("A met B.", ["A met B on Monday."])

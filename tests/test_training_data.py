@@ -1,0 +1,105 @@
+"""The training pairs mean what their labels say: every negative edit changes a fact of the
+sentence, every positive one keeps them, and reranker positives state the correct choice
+in a sentence about the question. (Unit tests: no model, small made-up articles.)"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from assistant.facts import fact_differences
+from train import rerank_data, verify_data
+from train.weeks import Doc, Question
+
+SENTENCES = [
+    "The Kestrel Harbor council voted 7 to 2 on Tuesday to close the old bridge in March.",
+    "Mayor Ana Ortiz said the second inspection found 14 cracked beams.",
+    "Repairs will cost $4.5 million, and the work is expected to start in 2024.",
+    "The bridge carried 12,000 cars a day, according to the Harbor Transit Authority.",
+    "Residents raised concerns about longer commutes during the closure.",
+    "On Friday, Ortiz thanked Governor Lee Park for the emergency funds.",
+]
+
+
+def _doc(sentences: list[str] = SENTENCES) -> Doc:
+    text = " ".join(sentences)
+    return Doc("https://example.test/bridge", "Bridge closed", text, list(sentences), [text])
+
+
+@pytest.mark.parametrize("edit", sorted(verify_data.NEGATIVE_EDITS))
+def test_every_negative_edit_changes_the_sentence_it_applies_to(edit: str) -> None:
+    make = verify_data.NEGATIVE_EDITS[edit]
+    changed = 0
+    for seed in range(20):
+        for s in SENTENCES:
+            out = make(s, _doc(), random.Random(seed))
+            if out is not None:
+                assert out != s
+                changed += 1
+    assert changed, f"{edit} applied to none of the sentences"
+
+
+@pytest.mark.parametrize(("edit", "sentence", "kind"), [
+    ("number", SENTENCES[1], "number"),
+    ("date", "The bridge was closed on March 3, 2023, after the inspection.", "date"),
+])
+def test_value_swaps_state_a_different_value(edit: str, sentence: str, kind: str) -> None:
+    out = verify_data.NEGATIVE_EDITS[edit](sentence, _doc(), random.Random(1))
+    assert out is not None
+    assert any(k == kind for k, _, _ in fact_differences(sentence, out)), out
+
+
+def test_negation_adds_or_removes_one_not() -> None:
+    rng = random.Random(0)
+    assert " not " in verify_data.negate(SENTENCES[2], _doc(), rng)  # type: ignore[operator]
+    assert verify_data.negate("The council did not vote on Tuesday.", _doc(), rng) == \
+        "The council did vote on Tuesday."
+
+
+def test_role_swap_exchanges_two_names() -> None:
+    s = "On Sunday, Arsenal beat Chelsea 2-1 at home."
+    assert verify_data.swap_roles(s, _doc([s]), random.Random(0)) == \
+        "On Sunday, Chelsea beat Arsenal 2-1 at home."
+
+
+def test_antonym_flips_direction() -> None:
+    out = verify_data.antonym(SENTENCES[4], _doc(), random.Random(0))
+    assert out == "Residents cut concerns about longer commutes during the closure."
+
+
+def test_positive_edits_keep_every_value() -> None:
+    rng = random.Random(3)
+    for s in SENTENCES:
+        for make in (verify_data.clause_of, verify_data.compress, verify_data.paraphrase):
+            out = make(s, rng)
+            if out is not None:
+                assert not fact_differences(s, out), (make.__name__, s, out)
+
+
+def test_pairs_are_half_positive_and_never_leave_the_claim_in_the_passage_as_a_negative() -> None:
+    doc = _doc()
+    pairs = [p for i in range(len(SENTENCES)) for seed in range(5)
+             for p in verify_data.pairs_for(doc, i, random.Random(seed), ["Another story."])]
+    positives = [p for p in pairs if p.label == 1.0]
+    negatives = [p for p in pairs if p.label == 0.0]
+    assert len(positives) == 5 * len(SENTENCES) and len(negatives) >= 4 * len(SENTENCES)
+    assert all(p.claim not in p.passage for p in negatives)
+
+
+def test_reranker_positive_states_the_answer_in_a_sentence_about_the_question() -> None:
+    q = Question("q1", "20230106", "Which bridge did the Kestrel Harbor council vote to close?",
+                 ["Old Mill bridge", "the old bridge", "Harbor tunnel", "Ferry pier"], 1, "",
+                 ["https://example.test/bridge"])
+    pairs = list(rerank_data.pairs(q, {q.urls[0]: _doc()}, random.Random(0), ["Unrelated."]))
+    positives = [p.text for p in pairs if p.label == 1.0 and p.kind == "sentence:pos"]
+    assert positives == [SENTENCES[0]]
+    assert all(p.label == 0.0 for p in pairs if p.text == SENTENCES[3])
+
+
+def test_dev_weeks_are_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from train.weeks import weeks
+
+    (tmp_path / "20220617_qa.jsonl").write_text("")
+    with pytest.raises(SystemExit, match="dev weeks"):
+        weeks(tmp_path)

@@ -1,0 +1,165 @@
+"""Calibrate the support verifier's threshold, and compare it with the rules (φ).
+
+The threshold is chosen on RGB en_fact only (true answers against ``positive``, the same
+passages with the answer swapped, and topic-near ``negative`` passages: see
+``bench/calibrate_support.py``), as the value with the best balanced accuracy. It is then
+*measured*, never tuned, on the hand-written pairs in ``eval/support_pairs.jsonl``. Writes
+``assistant/models/verifier/calibration.{json,md}`` and the curve as ``calibration.png``.
+
+    .venv/bin/python -m train.calibrate --rgb ../shared/benchmarks/rgb/en_fact.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+PAIRS = ROOT / "eval" / "support_pairs.jsonl"
+
+
+def hand_pairs(path: Path = PAIRS) -> list[dict[str, Any]]:
+    """The hand-written validation pairs: passage, claim, supported, kind."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def rgb_cases(path: Path) -> list[dict[str, Any]]:
+    from bench.calibrate_support import cases
+
+    return cases(path)
+
+
+def rates(expected: list[bool], verdicts: list[bool]) -> dict[str, float]:
+    """Share of supported claims kept, of unsupported rejected, and their mean."""
+    kept = [v for e, v in zip(expected, verdicts, strict=True) if e]
+    rejected = [not v for e, v in zip(expected, verdicts, strict=True) if not e]
+    keep = float(np.mean(kept)) if kept else float("nan")
+    reject = float(np.mean(rejected)) if rejected else float("nan")
+    return {"kept_supported": round(keep, 3), "rejected_unsupported": round(reject, 3),
+            "balanced_accuracy": round((keep + reject) / 2, 3), "n": len(expected)}
+
+
+def per_kind(rows: list[dict[str, Any]], verdicts: list[bool]) -> dict[str, str]:
+    groups: dict[str, list[bool]] = defaultdict(list)
+    for r, v in zip(rows, verdicts, strict=True):
+        groups[r["kind"]].append(v == r["supported"])
+    return {k: f"{sum(v)}/{len(v)}" for k, v in sorted(groups.items())}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rgb", type=Path, default=ROOT.parent / "shared/benchmarks/rgb/en_fact.json")
+    p.add_argument("--model", type=Path, default=ROOT / "assistant" / "models" / "verifier")
+    a = p.parse_args()
+    from assistant.learned import CrossEncoder, LearnedJudge
+    from assistant.support import HeuristicJudge
+
+    rgb = rgb_cases(a.rgb)
+    hand = hand_pairs()
+    model = CrossEncoder(a.model)
+    learned = LearnedJudge(a.model, threshold=0.0, veto=False)  # raw scores, no threshold yet
+    vetoing = LearnedJudge(a.model, threshold=0.0, veto=True)
+
+    def scored(judge: Any, items: list[tuple[list[str], str]]) -> list[Any]:
+        return [judge.judge(passages, claim) for passages, claim in items]
+
+    rgb_items = [(c["passages"], c["sentence"]) for c in rgb]
+    hand_items = [([r["passage"]], r["claim"]) for r in hand]
+    rgb_expected = [bool(c["expected"]) for c in rgb]
+    hand_expected = [bool(r["supported"]) for r in hand]
+    rgb_learned, hand_learned = scored(learned, rgb_items), scored(learned, hand_items)
+    rgb_veto, hand_veto = scored(vetoing, rgb_items), scored(vetoing, hand_items)
+
+    curve = []
+    for t in np.round(np.arange(0.05, 0.96, 0.01), 2):
+        rv = [s.score >= t for s in rgb_learned]
+        hv = [s.score >= t for s in hand_learned]
+        curve.append({"threshold": float(t), "rgb": rates(rgb_expected, rv),
+                      "hand": rates(hand_expected, hv)})
+    best = max(curve, key=lambda c: (c["rgb"]["balanced_accuracy"], -abs(c["threshold"] - 0.5)))
+    threshold = best["threshold"]
+
+    rules = HeuristicJudge()
+    report: dict[str, Any] = {"threshold": threshold, "chosen_on": "RGB en_fact (balanced accuracy)"}
+    rows: list[tuple[str, str, Callable[[int], bool], Callable[[int], bool]]] = [
+        ("rules φ (HeuristicJudge)", "rules",
+         lambda i: rules.judge(*rgb_items[i]).supported, lambda i: rules.judge(*hand_items[i]).supported),
+        ("learned verifier", "learned",
+         lambda i: rgb_learned[i].score >= threshold, lambda i: hand_learned[i].score >= threshold),
+        ("learned + rules' mismatch veto", "learned+veto",
+         lambda i: rgb_veto[i].score >= threshold and not rgb_veto[i].mismatches,
+         lambda i: hand_veto[i].score >= threshold and not hand_veto[i].mismatches),
+    ]
+    table = []
+    for title, key, on_rgb, on_hand in rows:
+        rv = [on_rgb(i) for i in range(len(rgb))]
+        hv = [on_hand(i) for i in range(len(hand))]
+        report[key] = {"rgb": rates(rgb_expected, rv), "hand": rates(hand_expected, hv),
+                       "hand_by_kind": per_kind(hand, hv)}
+        table.append((title, report[key]))
+    report["model_card_model"] = str(a.model)
+    (a.model / "calibration.json").write_text(json.dumps(report, indent=2) + "\n")
+    _markdown(a.model / "calibration.md", report, table, curve)
+    _plot(a.model / "calibration.png", curve, threshold)
+    print((a.model / "calibration.md").read_text())
+    del model
+
+
+def _markdown(path: Path, report: dict[str, Any], table: list[tuple[str, dict[str, Any]]],
+              curve: list[dict[str, Any]]) -> None:
+    lines = [
+        "# Support verifier: calibration and comparison with the rules",
+        "",
+        f"Threshold **{report['threshold']:.2f}**, chosen on RGB en_fact by balanced accuracy; the "
+        "hand-written pairs (`eval/support_pairs.jsonl`) only measure it.",
+        "",
+        "| judge | RGB kept supported | RGB rejected unsupported | hand kept supported | "
+        "hand rejected unsupported |",
+        "|---|---|---|---|---|",
+    ]
+    for title, r in table:
+        lines.append(f"| {title} | {r['rgb']['kept_supported']:.3f} | "
+                     f"{r['rgb']['rejected_unsupported']:.3f} | {r['hand']['kept_supported']:.3f} | "
+                     f"{r['hand']['rejected_unsupported']:.3f} |")
+    lines += ["", "Hand-written pairs by kind (right / all):", "",
+              "| kind | " + " | ".join(t for t, _ in table) + " |",
+              "|---|" + "---|" * len(table)]
+    kinds = sorted(table[0][1]["hand_by_kind"])
+    for k in kinds:
+        lines.append(f"| {k} | " + " | ".join(r["hand_by_kind"][k] for _, r in table) + " |")
+    lines += ["", "Curve (learned verifier alone):", "",
+              "| threshold | RGB balanced | hand kept | hand rejected |", "|---|---|---|---|"]
+    for c in curve[::5]:
+        lines.append(f"| {c['threshold']:.2f} | {c['rgb']['balanced_accuracy']:.3f} | "
+                     f"{c['hand']['kept_supported']:.3f} | {c['hand']['rejected_unsupported']:.3f} |")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _plot(path: Path, curve: list[dict[str, Any]], threshold: float) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = [c["threshold"] for c in curve]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for key, label in (("rgb", "RGB"), ("hand", "hand-written")):
+        ax.plot(t, [c[key]["kept_supported"] for c in curve], label=f"{label}: supported kept")
+        ax.plot(t, [c[key]["rejected_unsupported"] for c in curve], "--",
+                label=f"{label}: unsupported rejected")
+    ax.axvline(threshold, color="grey", lw=1)
+    ax.set_xlabel("threshold")
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+if __name__ == "__main__":
+    main()

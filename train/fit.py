@@ -1,0 +1,246 @@
+"""Fine-tune a cross-encoder from the packaged all-MiniLM-L6-v2 weights and export it as int8 ONNX.
+
+``python -m train.fit reranker|verifier --data ../shared/benchmarks/realtimeqa/train``
+1. makes the labelled pairs (``train.rerank_data`` / ``train.verify_data``) from the training
+   weeks, keeping the last weeks apart as a validation split (the 2022 dev weeks are never read);
+2. trains a BERT cross-encoder with one logit (binary cross-entropy), fixed seed, with a
+   checkpoint every ``--save-every`` steps that a rerun resumes from;
+3. exports it to ONNX, quantises the weights to int8 and writes it with its tokenizer and the
+   validation metrics to ``assistant/models/<name>/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import pickle
+import random
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS = ROOT / "assistant" / "models"
+VALIDATION_WEEKS = 8  # the last training weeks, held out for validation curves
+MAX_LEN = {"reranker": 160, "verifier": 160}  # tokens; training cost grows with them (2 CPU cores)
+# What the shipped models were trained with: about 50 minutes each on 2 cores (~5 s a step).
+RECIPE = {"verifier": {"epochs": 0.2, "lr": 5e-5}, "reranker": {"epochs": 0.8, "lr": 5e-5}}
+
+
+def _pairs(name: str, data: Path, work: Path) -> tuple[list[Any], list[Any]]:
+    """(train, validation) pairs, cached in ``work`` (building them reads ~15k articles)."""
+    work.mkdir(parents=True, exist_ok=True)
+    cache = work / f"{name}-pairs.pkl"
+    if cache.exists():
+        return pickle.loads(cache.read_bytes())  # type: ignore[no-any-return]
+    from train import rerank_data, verify_data
+    from train.weeks import load, weeks
+
+    stamps = weeks(data)
+    loaded = work / "weeks.pkl"  # cleaning and splitting 15k articles: once for both models
+    if loaded.exists():
+        qs, docs = pickle.loads(loaded.read_bytes())
+    else:
+        qs, docs = load(data, stamps)
+        loaded.write_bytes(pickle.dumps((qs, docs)))
+    held = set(stamps[-VALIDATION_WEEKS:])
+    split = ([q for q in qs if q.week not in held], [q for q in qs if q.week in held])
+    out = []
+    for part in split:
+        urls = {u for q in part for u in q.urls}
+        part_docs = {u: d for u, d in docs.items() if u in urls}
+        if name == "reranker":
+            pairs = rerank_data.build(part, part_docs)
+            pairs += [rerank_data.Pair(q.qid, q.question, q.evidence, 1.0, "sentence:evidence")
+                      for q in part if q.evidence and len(q.evidence) < 600]
+            out.append([(p.query, p.text, p.label, p.kind) for p in pairs])
+        else:
+            pairs = verify_data.build(part, part_docs)
+            out.append([(p.passage, p.claim, p.label, p.kind) for p in pairs])
+    cache.write_bytes(pickle.dumps(tuple(out)))
+    return out[0], out[1]
+
+
+def _batches(rows: list[Any], size: int, rng: random.Random) -> list[list[Any]]:
+    order = list(range(len(rows)))
+    rng.shuffle(order)
+    return [[rows[i] for i in order[k : k + size]] for k in range(0, len(order), size)]
+
+
+def _encode(tok: Any, batch: list[Any], max_len: int) -> dict[str, Any]:
+    import torch
+
+    # longest_first, as the query path's tokenizer: the longer text (the passage) loses tokens
+    enc = tok([r[0] for r in batch], [r[1] for r in batch], truncation="longest_first",
+              max_length=max_len, padding=True, return_tensors="pt")
+    enc["labels"] = torch.tensor([r[2] for r in batch], dtype=torch.float32)
+    return enc
+
+
+def evaluate(model: Any, tok: Any, rows: list[Any], max_len: int, batch: int = 64) -> dict[str, Any]:
+    """Accuracy at 0.5, ROC AUC and per-kind accuracy on ``rows``."""
+    import torch
+
+    model.eval()
+    scores: list[float] = []
+    with torch.no_grad():
+        for k in range(0, len(rows), batch):
+            part = rows[k : k + batch]
+            enc = _encode(tok, part, max_len)
+            enc.pop("labels")
+            scores += torch.sigmoid(model(**enc).logits[:, 0]).tolist()
+    model.train()
+    labels = np.array([r[2] for r in rows])
+    probs = np.array(scores)
+    by_kind: dict[str, list[bool]] = {}
+    for r, p in zip(rows, probs, strict=True):
+        by_kind.setdefault(r[3], []).append((p >= 0.5) == (r[2] >= 0.5))
+    return {"n": len(rows), "accuracy": float(((probs >= 0.5) == (labels >= 0.5)).mean()),
+            "auc": _auc(labels, probs),
+            "by_kind": {k: round(float(np.mean(v)), 3) for k, v in sorted(by_kind.items())}}
+
+
+def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    pos, neg = scores[labels >= 0.5], scores[labels < 0.5]
+    if not len(pos) or not len(neg):
+        return float("nan")
+    ranks = np.argsort(np.argsort(np.concatenate([pos, neg]))) + 1
+    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+def train(name: str, data: Path, work: Path, epochs: float, batch: int, lr: float,
+          save_every: int, seed: int, limit_minutes: float) -> Path:
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from index.embedding import model_dir
+
+    torch.manual_seed(seed)
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    work.mkdir(parents=True, exist_ok=True)
+    rows, val = _pairs(name, data, work)
+    rng = random.Random(seed)
+    val = rng.sample(val, min(3000, len(val)))
+    max_len = MAX_LEN[name]
+    tok = AutoTokenizer.from_pretrained(str(model_dir()))
+    model = AutoModelForSequenceClassification.from_pretrained(str(model_dir()), num_labels=1)
+    # The word embeddings (30k x 384) stay as MiniLM learned them: updating them costs more
+    # than the rest of a step on a CPU and a few thousand pairs cannot improve them.
+    model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
+    steps_per_epoch = math.ceil(len(rows) / batch)
+    total = int(steps_per_epoch * epochs)
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr,
+                            weight_decay=0.01)
+    warm = max(1, total // 10)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
+    ckpt = work / f"{name}-ckpt.pt"
+    step, earlier = 0, 0.0  # minutes spent by the runs this one resumes
+    if ckpt.exists():  # resume
+        state = torch.load(ckpt, weights_only=False)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        sched.load_state_dict(state["sched"])
+        step = state["step"]
+        earlier = state.get("minutes", 0.0)
+        print(f"resumed {name} at step {step}/{total}", flush=True)
+    log = work / f"{name}-log.jsonl"
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    started = time.monotonic()
+    model.train()
+    epoch_batches: list[list[Any]] = []
+    for e in range(math.ceil(epochs)):
+        epoch_batches += _batches(rows, batch, random.Random(seed + e))
+    while step < total:
+        enc = _encode(tok, epoch_batches[step], max_len)
+        labels = enc.pop("labels")
+        loss = loss_fn(model(**enc).logits[:, 0], labels)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        opt.zero_grad()
+        step += 1
+        if step % 50 == 0:
+            print(f"{name} step {step}/{total} loss {loss.item():.4f} "
+                  f"{(time.monotonic() - started) / 60:.1f} min", flush=True)
+        out_of_time = (time.monotonic() - started) / 60 > limit_minutes
+        if step % save_every == 0 or step == total or out_of_time:
+            metrics = evaluate(model, tok, val[:1000], max_len)
+            with open(log, "a") as handle:
+                handle.write(json.dumps({"step": step, "loss": loss.item(), **metrics}) + "\n")
+            print(f"{name} step {step}: val acc {metrics['accuracy']:.3f} auc {metrics['auc']:.3f}",
+                  flush=True)
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(),
+                        "sched": sched.state_dict(), "step": step,
+                        "minutes": earlier + (time.monotonic() - started) / 60},
+                       ckpt.with_suffix(".tmp"))
+            os.replace(ckpt.with_suffix(".tmp"), ckpt)
+        if out_of_time:
+            print(f"{name}: time limit reached at step {step}/{total}; run again to resume", flush=True)
+            break
+    final = evaluate(model, tok, val, max_len)
+    final.update({"steps": step, "total_steps": total, "train_pairs": len(rows),
+                  "minutes": round(earlier + (time.monotonic() - started) / 60, 1),
+                  "max_len": max_len,
+                  "lr": lr, "batch": batch, "epochs": epochs, "seed": seed})
+    return export(name, model, tok, final, work)
+
+
+def export(name: str, model: Any, tok: Any, metrics: dict[str, Any], work: Path) -> Path:
+    """ONNX (opset 17, dynamic batch and length) -> int8 weights -> assistant/models/<name>/."""
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from index.embedding import model_dir
+
+    model.eval()
+    enc = tok(["a question"], ["a passage that answers it"], return_tensors="pt")
+    fp32 = work / f"{name}-fp32.onnx"
+    torch.onnx.export(
+        model, (enc["input_ids"], enc["attention_mask"], enc["token_type_ids"]), str(fp32),
+        input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["logits"],
+        dynamic_axes={k: {0: "batch", 1: "tokens"} for k in
+                      ("input_ids", "attention_mask", "token_type_ids")} | {"logits": {0: "batch"}},
+        opset_version=17, dynamo=False)
+    target = MODELS / name
+    target.mkdir(parents=True, exist_ok=True)
+    quantize_dynamic(str(fp32), str(target / "model.onnx"), weight_type=QuantType.QInt8)
+    shutil.copy(model_dir() / "tokenizer.json", target / "tokenizer.json")
+    metrics["size_mb"] = round((target / "model.onnx").stat().st_size / 2**20, 1)
+    (target / "train_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    print(json.dumps(metrics, indent=2))
+    return target
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("name", choices=["reranker", "verifier"])
+    p.add_argument("--data", type=Path, default=ROOT.parent / "shared/benchmarks/realtimeqa/train")
+    p.add_argument("--work", type=Path, default=ROOT / "train" / "out")
+    p.add_argument("--epochs", type=float, help="passes over the pairs (default: the model's own)")
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--lr", type=float, help="peak learning rate (default: the model's own)")
+    p.add_argument("--save-every", type=int, default=100)
+    p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--limit-minutes", type=float, default=55.0)
+    p.add_argument("--pairs-only", action="store_true", help="build and cache the pairs, then stop")
+    a = p.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    if a.pairs_only:
+        rows, val = _pairs(a.name, a.data, a.work)
+        print(f"{a.name}: {len(rows)} training pairs, {len(val)} validation pairs")
+        return
+    epochs = a.epochs if a.epochs is not None else RECIPE[a.name]["epochs"]
+    lr = a.lr if a.lr is not None else RECIPE[a.name]["lr"]
+    train(a.name, a.data, a.work, epochs, a.batch, lr, a.save_every, a.seed, a.limit_minutes)
+
+
+if __name__ == "__main__":
+    main()
