@@ -184,7 +184,8 @@ class Indexer:
         try:
             vectors = self._open_vectors(progress)
             counts = _Counts()
-            half_written = {d: p for d, p in manifest.paths().items() if d in set(manifest.pending())}
+            pending = set(manifest.pending())
+            half_written = {d: p for d, p in manifest.paths().items() if d in pending} if pending else {}
             counts.repaired, counts.restored = self._repair(manifest, vectors, progress)
             failed = self._index(manifest, vectors, paths, keep_missing, counts, progress)
             known = manifest.hashes()

@@ -120,11 +120,17 @@ def cli_ui(tmp_path_factory: pytest.TempPathFactory, embedder: object) -> Iterat
         wait_until_up(f"http://127.0.0.1:{port}/", proc, log)
         yield CliServer(f"http://127.0.0.1:{port}", store, log, env)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """End a server process: terminate, then kill if it does not exit within 30 s."""
+    proc.terminate()
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 @pytest.fixture
@@ -291,12 +297,7 @@ def test_no_auth_serves_the_network_with_a_warning(tmp_path: Path) -> None:
             assert http.get("/config").status_code == 200  # no login
             assert SEED_QUESTION in http.get("/").text
     finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 # --- secrets -----------------------------------------------------------------------------
