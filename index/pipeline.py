@@ -42,7 +42,14 @@ from index.manifest import Manifest, text_hash
 from index.models import Article, Chunk, FileProblem, FileWarning, IndexReport, RawArticle
 from index.readers import iter_articles, source_path
 from index.settings import Settings
-from index.vectors import DIMENSION, VectorStore, is_damage, is_disk_full, pub_number, quarantine
+from index.vectors import (
+    DIMENSION,
+    VectorStore,
+    chunk_metadata,
+    is_damage,
+    is_disk_full,
+    quarantine,
+)
 
 ProgressHook = Callable[[str, int, int], None]  # (stage, done, total)
 BATCH_CHUNKS = 512
@@ -317,18 +324,32 @@ class Indexer:
         any chunk the cache lost), with the metadata their articles have in the manifest."""
         for lo in range(0, len(ids), BATCH_CHUNKS * 4):
             rows = manifest.vector_rows(ids[lo : lo + BATCH_CHUNKS * 4])
-            cached = manifest.cached_vectors(sorted({r.text_hash for r in rows}))
-            todo = {r.text_hash: r.text for r in rows if r.text_hash not in cached}
-            if todo:
-                fresh = self.embedder.embed(list(todo.values()))
-                new = dict(zip(todo.keys(), fresh, strict=True))
-                manifest.cache_vectors(new)
-                cached.update(new)
+            cached, _ = self._vectors(manifest, {r.text_hash: r.text for r in rows}, progress)
             if progress:
                 progress("restoring vectors", lo + len(rows), len(ids))
             vectors.upsert([r.chunk_id for r in rows], np.vstack([cached[r.text_hash] for r in rows]),
-                           [{"doc_id": r.doc_id, "pub": pub_number(r.published), "source": r.source or ""}
-                            for r in rows])
+                           [chunk_metadata(r.doc_id, r.published, r.source) for r in rows])
+
+    def _vectors(self, manifest: Manifest, texts: dict[str, str],
+                 progress: ProgressHook | None) -> tuple[dict[str, np.ndarray], int]:
+        """Vectors of ``texts`` (text hash -> text) from the embedding cache, embedding and
+        caching the ones it lacks; returns them and how many had to be embedded."""
+        cached = manifest.cached_vectors(sorted(texts))
+        todo = {h: t for h, t in texts.items() if h not in cached}
+        if todo:
+            done = 0
+
+            def tick(n: int) -> None:
+                nonlocal done
+                done += n
+                if progress:
+                    progress("embedding", done, len(todo))
+
+            fresh = self.embedder.embed(list(todo.values()), progress=tick)
+            new = dict(zip(todo.keys(), fresh, strict=True))
+            manifest.cache_vectors(new)
+            cached.update(new)
+        return cached, len(todo)
 
     def _index(self, manifest: Manifest, vectors: VectorStore, paths: Sequence[str | Path],
                keep_missing: bool, counts: _Counts, progress: ProgressHook | None) -> list[FileProblem]:
@@ -413,29 +434,16 @@ class Indexer:
         manifest.set_meta("finalised", "0")  # set before any change: a killed run is finalised later
         chunks = [c for item in batch for c in item.chunks]
         hashes = [text_hash(c.text) for c in chunks]
-        cached = manifest.cached_vectors(sorted(set(hashes)))
-        todo = {h: c.text for h, c in zip(hashes, chunks, strict=True) if h not in cached}
-        if todo:
-            done = 0
-
-            def tick(n: int) -> None:
-                nonlocal done
-                done += n
-                if progress:
-                    progress("embedding", done, len(todo))
-
-            fresh = self.embedder.embed(list(todo.values()), progress=tick)
-            new = dict(zip(todo.keys(), fresh, strict=True))
-            manifest.cache_vectors(new)
-            cached.update(new)
-        counts.embedded += len(todo)
-        counts.reused += len(chunks) - len(todo)
+        cached, embedded = self._vectors(manifest, dict(zip(hashes, (c.text for c in chunks),
+                                                            strict=True)), progress)
+        counts.embedded += embedded
+        counts.reused += len(chunks) - embedded
         stale: list[str] = []
         for item in batch:
             stale += manifest.begin_article(item.article, item.chunks, item.raw_hash)
         matrix = np.vstack([cached[h] for h in hashes]) if chunks else np.zeros((0, DIMENSION), np.float32)
-        meta = {a.doc_id: {"doc_id": a.doc_id, "pub": pub_number(a.published),
-                           "source": a.source or ""} for a in (item.article for item in batch)}
+        meta = {a.doc_id: chunk_metadata(a.doc_id, a.published, a.source)
+                for a in (item.article for item in batch)}
         vectors.upsert([c.id for c in chunks], matrix, [meta[c.doc_id] for c in chunks])
         if stale:
             vectors.delete(stale)

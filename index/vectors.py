@@ -30,6 +30,11 @@ def pub_number(iso: str | None) -> int:
     return int(iso.replace("-", "")) if iso else 0
 
 
+def chunk_metadata(doc_id: str, published: str | None, source: str | None) -> dict[str, Any]:
+    """What Chroma stores beside a chunk's vector: the fields retrieval filters on."""
+    return {"doc_id": doc_id, "pub": pub_number(published), "source": source or ""}
+
+
 def is_disk_full(error: BaseException) -> bool:
     """Whether an error from SQLite, Chroma or the OS means the disk is full."""
     if isinstance(error, OSError) and error.errno == 28:  # ENOSPC
