@@ -2,6 +2,7 @@
 PY      ?= python3.11
 VENV    ?= .venv
 BIN     := $(VENV)/bin
+BASE    := $(VENV)/.installed-base
 STAMP   := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -10,11 +11,17 @@ export ANONYMIZED_TELEMETRY := False
 
 .PHONY: setup run ui test lint eval bench bench-realtimeqa bench-chunking train clean
 
-$(STAMP): pyproject.toml constraints.txt
+# The base package: everything `make run` (the extractive UI on the seeds) needs.
+$(BASE): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade "pip>=25"
 	# torch first: 2.13.0 is the CPU build on local disk; anything else pulls a CUDA build.
 	$(BIN)/pip install -q torch==2.13.0 -c constraints.txt
+	$(BIN)/pip install -q -c constraints.txt -e .
+	touch $(BASE)
+
+# Everything else: test and lint tools, the LLM answerers (their tests), the training extra.
+$(STAMP): $(BASE)
 	# llama-cpp-python compiles from source (~5-9 min on 2 cores) once; pip's wheel cache keeps it.
 	$(BIN)/pip install -q -c constraints.txt -e ".[dev,llm,train]"
 	touch $(STAMP)
@@ -23,7 +30,7 @@ setup: $(STAMP)
 
 run: ui
 
-ui: $(STAMP)   ## the main job: the chat UI on the seeds (indexes seeds/ on first run)
+ui: $(BASE)   ## the main job: the chat UI on the seeds (indexes seeds/ on first run)
 	$(BIN)/assistant ui
 
 test: $(STAMP)

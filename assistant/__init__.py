@@ -8,7 +8,18 @@
 
 from assistant.core import Assistant
 from assistant.support import Support
-from assistant.types import ABSTAIN_TEXT, Answer, AnswerSentence, Citation, Claim, Conflict, Passage
+from assistant.types import (
+    ABSTAIN_TEXT,
+    Answer,
+    AnswerSentence,
+    Citation,
+    Claim,
+    Conflict,
+    Coverage,
+    Filters,
+    Passage,
+    ShortAnswer,
+)
 from index.errors import (
     AssistantError,
     BadQuestionError,
@@ -22,6 +33,7 @@ from index.settings import Settings
 
 __all__ = [
     "ABSTAIN_TEXT", "Answer", "AnswerSentence", "Article", "Assistant", "AssistantError",
-    "BadQuestionError", "Citation", "Claim", "Conflict", "DiskFullError", "IndexReport",
-    "NoIndexError", "Passage", "Settings", "Status", "StoreError", "StoreLockedError", "Support",
+    "BadQuestionError", "Citation", "Claim", "Conflict", "Coverage", "DiskFullError", "Filters",
+    "IndexReport", "NoIndexError", "Passage", "Settings", "ShortAnswer", "Status", "StoreError",
+    "StoreLockedError", "Support",
 ]

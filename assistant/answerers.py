@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from assistant import lexical, news
+from assistant import coverage, lexical, news, readable
 from assistant.cite import compose
 from assistant.extractive import Candidate, Selection, candidates, select
 from assistant.support import SupportJudge
@@ -120,20 +120,31 @@ class ExtractiveAnswerer:
             chosen = [follow]
         if news.is_recency(evidence.question):
             chosen = [self._latest(selection)]
+        chosen = _standalone(chosen, selection)
         anchor, disagreeing = _disagreement(chosen, selection, lexical.need(evidence.query),
                                             evidence.query)
+        asked = coverage.asks(evidence.question)
+        short = None
         if disagreeing:
             chosen = [anchor] + [c for c, *_ in disagreeing]
-        elif news.asks_who_reports(evidence.question):
+        elif asked or news.asks_who_reports(evidence.question):
             chosen = news.other_outlets(evidence.query, chosen, candidates(
-                evidence.passages + evidence.story([c.passage.doc_id for c in chosen])))
+                evidence.passages + evidence.story([c.passage.doc_id for c in chosen])),
+                most=coverage.MOST if asked else 3)
+            chosen = [r for c in chosen if (r := readable.with_antecedent(c)) is not None] or chosen
+        elif planned or news.is_recency(evidence.question):
+            short = readable.short_span(evidence.query, chosen[0].text)
+        else:
+            chosen, short = _fact_first(evidence.query, chosen, selection)
         cited = [c.passage.doc_id for c in chosen]
         pool = candidates(evidence.passages + evidence.story(cited))
         answer = compose(evidence.question, chosen, pool, self.document, retrieved=evidence.top,
-                         judge=self.judge)
+                         judge=self.judge, short=short)
         answer = replace(answer, confidence=round(selection.evidence, 4))
         if disagreeing:
             answer = _with_conflicts(answer, chosen[0], disagreeing)
+        if asked:
+            answer = coverage.answer(answer, asked)
         return answer
 
     def _planned(self, evidence: Evidence, c: Candidate) -> str | None:
@@ -221,21 +232,67 @@ def _disagreement(chosen: list[Candidate], selection: Selection, need: str | Non
     return chosen[0], []
 
 
+def _fact_first(query: str, chosen: list[Candidate], selection: Selection
+                ) -> tuple[list[Candidate], tuple[int, int, str] | None]:
+    """The chosen sentences led by one holding the value the question asks for, and its span.
+
+    When the best sentence holds no such value (the Moscow meeting, asked who Macron phoned)
+    but a sentence scoring nearly as well does (the call with Joe Biden), that one leads.
+    """
+    span = readable.short_span(query, chosen[0].text)
+    if span is not None or lexical.need(query) is None:
+        return chosen, span
+    best, options = chosen[0], []
+    said = readable.asked_words(query, best.text)  # a lead must say as much of the question
+    for i, c in enumerate(selection.ranked[:12]):
+        if c.score < 0.8 * best.score:
+            break
+        lead = readable.with_antecedent(c)
+        if lead is None or (lead.passage.doc_id, lead.start) == (best.passage.doc_id, best.start):
+            continue
+        span = readable.short_span(query, lead.text)
+        says = readable.asked_words(query, lead.text)
+        if span is not None and says >= said:  # the one saying most leads; ties: the best ranked
+            options.append((says, -i, lead, span))
+    if not options:
+        return chosen, None
+    *_, lead, span = max(options, key=lambda o: o[:2])
+    # the best sentence stays, right after the one that leads: it may say more of the answer
+    rest = [x for x in chosen if (x.passage.doc_id, x.start) != (lead.passage.doc_id, lead.start)]
+    return [lead, *rest][: max(2, len(chosen))], span
+
+
+def _standalone(chosen: list[Candidate], selection: Selection) -> list[Candidate]:
+    """The chosen sentences, each able to stand alone: one that opens with a pointer ("This is
+    what …") comes with the sentence it points back to, or gives way to the best one that can."""
+    out = [r for c in chosen if (r := readable.with_antecedent(c)) is not None]
+    if not out:
+        out = next(([r] for c in selection.ranked[:12]
+                    if (r := readable.with_antecedent(c)) is not None), [])
+    return out or chosen
+
+
 def _with_conflicts(answer: Answer, first: Candidate,
                     disagreeing: list[tuple[Candidate, str, tuple[str, ...], tuple[str, ...]]]) -> Answer:
-    """Attach the conflicts, each claim with the numbers of the citations that state it."""
-    number = {(c.doc_id, c.start): c.number for c in answer.citations}
-    published = {(c.doc_id, c.start): c.published for c in answer.citations}
-    key = (first.passage.doc_id, first.start)
+    """Attach the conflicts, each claim with the numbers of the citations that state it.
+
+    Two claims of one article are that article contradicting itself, not sources disagreeing."""
+    number = {c.doc_id: c.number for c in answer.citations}
+    published = {c.doc_id: c.published for c in answer.citations}
+    key = first.passage.doc_id
     found = []
     for c, kind, left, right in disagreeing:
-        other = (c.passage.doc_id, c.start)
+        other = c.passage.doc_id
         if key not in number or other not in number:
             continue
+        same = key == other
+        said = " vs ".join((", ".join(left), ", ".join(right)))
         found.append(Conflict(kind=kind, claims=(
             Claim(", ".join(left), (number[key],), published[key]),
             Claim(", ".join(right), (number[other],), published[other])),
-            note=f"the sources disagree on the {kind}: " + ", ".join(left) + " vs " + ", ".join(right)))
+            note=(f"this article contradicts itself on the {kind} [{number[key]}]: {said}" if same
+                  else f"the sources disagree on the {kind}: {said}"),
+            same_article=same))
     notes = tuple(c.note for c in found)
     return replace(answer, conflicts=tuple(found), notes=(*answer.notes, *notes))
 

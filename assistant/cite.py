@@ -1,18 +1,23 @@
 """Turn chosen sentences into an answer with numbered citations.
 
 Citations are built from provenance (doc id + offsets) and numbered in order of first
-use; a sentence repeated by other articles (copies and rewrites of one story) cites
-each of them once, which is where "reported by N outlets" comes from.
+use, one number per article: a second sentence of an already cited article is one more
+quote of the same citation (``Citation.also``). A sentence repeated by other articles
+(copies and rewrites of one story) cites each of them once, which is where "reported by
+N outlets" comes from. A short answer (the value asked for, copied from the first quoted
+sentence) opens the answer with the marker of its article.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from assistant.extractive import Candidate, near_duplicates
 from assistant.facts import fact_differences
+from assistant.readable import closed
 from assistant.support import SupportJudge
-from assistant.types import Answer, AnswerSentence, Citation, Passage
+from assistant.types import Answer, AnswerSentence, Citation, Passage, ShortAnswer
 from index.models import Article
 
 MAX_CITATIONS_PER_SENTENCE = 6
@@ -52,25 +57,34 @@ def compose(
     retrieved: Sequence[Passage] = (),
     answerer: str = "extractive",
     judge: SupportJudge | None = None,
+    short: tuple[int, int, str] | None = None,
 ) -> Answer:
     """An ``Answer`` quoting ``chosen``; near-identical sentences in ``pool`` are cited too when
-    ``judge`` (strict: every number, date and name stated; default the rules) says they back it."""
+    ``judge`` (strict: every number, date and name stated; default the rules) says they back it.
+    ``short`` = (start, end, kind) of the value asked for inside ``chosen[0]``: it opens the answer."""
     judge = judge or _default_judge()
-    numbers: dict[tuple[str, int], int] = {}
-    citations: list[Citation] = []
+    numbers: dict[str, int] = {}  # doc id -> its marker
+    quoted: dict[str, dict[int, Candidate]] = {}  # doc id -> sentence start -> sentence
     sentences: list[AnswerSentence] = []
     parts: list[str] = []
     articles: dict[str, Article | None] = {}
 
     def cite(c: Candidate) -> int:
-        key = (c.passage.doc_id, c.start)
-        if key not in numbers:
-            if c.passage.doc_id not in articles:
-                articles[c.passage.doc_id] = document(c.passage.doc_id)
-            numbers[key] = len(citations) + 1
-            citations.append(citation_for(c, numbers[key], articles[c.passage.doc_id]))
-        return numbers[key]
+        doc = c.passage.doc_id
+        if doc not in numbers:
+            articles[doc] = document(doc)
+            numbers[doc] = len(numbers) + 1
+            quoted[doc] = {}
+        quoted[doc].setdefault(c.start, c)
+        return numbers[doc]
 
+    first: ShortAnswer | None = None
+    if short is not None and chosen:
+        c, (start, end, kind) = chosen[0], short
+        n = cite(c)
+        first = ShortAnswer(c.text[start:end], kind, n, c.passage.doc_id, c.start + start, c.start + end)
+        sentences.append(AnswerSentence(first.text, (n,), short=True))
+        parts.append(f"{first.text} [{n}] —")
     for c in chosen:
         docs = {c.passage.doc_id}
         backing = [c]
@@ -79,9 +93,14 @@ def compose(
                     and backs(judge, dup.text, c.text)):
                 docs.add(dup.passage.doc_id)
                 backing.append(dup)
-        marks = tuple(cite(b) for b in backing)
-        sentences.append(AnswerSentence(c.text, marks))
-        parts.append(c.text.rstrip() + " " + "".join(f"[{n}]" for n in marks))
+        marks = tuple(dict.fromkeys(cite(b) for b in backing))
+        text = closed(c.text)  # a quote the sentence boundary cut is closed
+        sentences.append(AnswerSentence(text, marks))
+        parts.append(text + " " + "".join(f"[{n}]" for n in marks))
+    citations = []
+    for doc, n in numbers.items():
+        quotes = [citation_for(q, n, articles[doc]) for q in quoted[doc].values()]
+        citations.append(replace(quotes[0], also=tuple(quotes[1:])))
     dated = [c.published for c in citations if c.published]
     outlets = tuple(dict.fromkeys(c.source for c in citations if c.source))
     return Answer(
@@ -89,5 +108,5 @@ def compose(
         sentences=tuple(sentences), as_of=max(dated) if dated else None,
         reported_by=len({c.doc_id for c in citations}),
         independent=len({c.cluster_id or c.doc_id for c in citations}), outlets=outlets,
-        answerer=answerer, retrieved=tuple(retrieved),
+        short=first, answerer=answerer, retrieved=tuple(retrieved),
     )

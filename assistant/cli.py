@@ -21,48 +21,72 @@ for _name, _value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"),
     os.environ.setdefault(_name, _value)
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="assistant", description=__doc__.splitlines()[0])
-    p.add_argument("--store-dir", help="index folder (default: $ASSISTANT_STORE_DIR or ./store)")
-    p.add_argument("--embedder", choices=["torch", "onnx"], help="embedding backend")
-    sub = p.add_subparsers(dest="command", required=True)
+def _global_flags(parser: argparse.ArgumentParser, default: Any = None) -> argparse.ArgumentParser:
+    """Add the flags every subcommand takes, before or after its name. Subcommands add them
+    with ``default=SUPPRESS``, so a flag given before the subcommand is not reset."""
+    parser.add_argument("--store-dir", metavar="DIR", default=default,
+                        help="index folder (default: $ASSISTANT_STORE_DIR or ./store)")
+    parser.add_argument("--embedder", choices=["torch", "onnx"], default=default,
+                        help="embedding backend")
+    return parser
 
-    ix = sub.add_parser("index", help="add, update and remove articles in the index")
+
+def _port(text: str) -> int:
+    """``--port``: a TCP port number."""
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)")
+    return int(text)
+
+
+def _parser() -> argparse.ArgumentParser:
+    description = __doc__.splitlines()[0].replace("``", "")  # help is plain text, not reST
+    p = _global_flags(argparse.ArgumentParser(prog="assistant", description=description))
+    common = _global_flags(argparse.ArgumentParser(add_help=False), default=argparse.SUPPRESS)
+    subparsers = p.add_subparsers(dest="command", required=True)
+
+    def command(name: str, help_: str) -> argparse.ArgumentParser:
+        return subparsers.add_parser(name, help=help_, parents=[common])
+
+    ix = command("index", "add, update and remove articles in the index")
     ix.add_argument("paths", nargs="+", help="files or folders (.txt .md .html .json .jsonl)")
     ix.add_argument("--keep-missing", action="store_true",
                     help="keep articles whose files disappeared from the indexed folders")
     ix.add_argument("--rebuild", action="store_true", help="delete the index and build it anew")
 
-    sub.add_parser("status", help="what the index holds")
+    command("status", "what the index holds")
 
     for name, help_ in (("ask", "answer one question"), ("chat", "interactive chat (REPL)")):
-        q = sub.add_parser(name, help=help_)
+        q = command(name, help_)
         if name == "ask":
             q.add_argument("question")
             q.add_argument("--json", action="store_true", help="print the answer as JSON")
-        q.add_argument("--since", help="only articles published on or after this date")
+        q.add_argument("--since", help="only articles published on or after this date "
+                                       "(2022-12-01, 'December 1, 2022')")
         q.add_argument("--until", help="only articles published on or before this date")
         q.add_argument("--source", action="append", default=[], help="only this outlet (repeatable)")
+        q.add_argument("--include-undated", action=argparse.BooleanOptionalAction, default=None,
+                       help="with --since/--until, also search articles without a publish date "
+                            "(default: $ASSISTANT_INCLUDE_UNDATED, else no)")
         q.add_argument("--answerer", choices=["extractive", "llama-cpp", "openai"])
 
-    ui = sub.add_parser("ui", help="start the chat UI in the browser")
+    ui = command("ui", "start the chat UI in the browser")
     ui.add_argument("--host", default="127.0.0.1",
                     help="address to bind (default 127.0.0.1; any other needs --auth or --no-auth)")
-    ui.add_argument("--port", type=int, default=7860)
+    ui.add_argument("--port", type=_port, default=7860)
     access = ui.add_mutually_exclusive_group()
     access.add_argument("--auth", help="user:password required to open the UI")
     access.add_argument("--no-auth", action="store_true",
                         help="serve a non-loopback --host without a password (on purpose)")
     ui.add_argument("--seeds", default="seeds", help="folder indexed on first run when the store is empty")
 
-    ev = sub.add_parser("eval", help="run the eval set and write reports")
+    ev = command("eval", "run the eval set and write reports")
     ev.add_argument("--set", dest="eval_set", help="eval set JSONL (default: eval/seeds.jsonl)")
     ev.add_argument("--answerer", action="append", choices=["extractive", "llama-cpp", "openai"],
                     help="answerer(s) to compare (repeatable; default extractive)")
     ev.add_argument("--out", default="eval/out", help="report folder")
     ev.add_argument("--gate", help="thresholds JSON: exit 1 if a metric falls below it")
 
-    be = sub.add_parser("bench", help="external benchmarks")
+    be = command("bench", "external benchmarks")
     be.add_argument("suite", choices=["realtimeqa", "rgb", "perf", "chunking"])
     be.add_argument("--data", required=True, help="benchmark data folder or file")
     be.add_argument("--out", default="bench/out")
@@ -80,7 +104,34 @@ def _assistant(args: argparse.Namespace) -> Any:
         overrides["embedder"] = args.embedder
     if getattr(args, "answerer", None) and isinstance(args.answerer, str):
         overrides["answerer"] = args.answerer
-    return Assistant(**overrides)
+    assistant = Assistant(**overrides)
+    if args.command in ("ask", "chat", "ui"):
+        assistant.answerer()  # an LLM answerer without its extra fails here, in one line
+    return assistant
+
+
+def _refuse_busy_port(host: str, port: int) -> None:
+    """One line instead of Gradio's traceback (and an abort) when another program listens on
+    ``port``. Like Gradio, a host given by name is checked on 127.0.0.1."""
+    import errno
+    import ipaddress
+    import socket
+
+    from index.errors import AssistantError
+
+    try:
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(
+            host.strip().strip("[]"))
+    except ValueError:
+        address = ipaddress.IPv4Address("127.0.0.1")
+    try:
+        with socket.socket(socket.AF_INET6 if address.version == 6 else socket.AF_INET) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will
+            s.bind((str(address), port))
+    except OSError as e:
+        if e.errno == errno.EADDRINUSE:
+            raise AssistantError(f"port {port} is in use — choose another with --port") from None
+        # anything else (an address of another machine, a privileged port) the launch reports
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,12 +162,12 @@ def _run(args: argparse.Namespace) -> int:
     from assistant import render
 
     if args.command == "index":
-        bars = render.progress_bar()
+        bars, report = render.progress_bar(), None
         try:
             report = _assistant(args).index(args.paths, keep_missing=args.keep_missing,
                                             rebuild=args.rebuild, progress=bars)
         finally:
-            bars.close()  # an error message after this starts a line of its own
+            bars.close(report)  # an error message after this starts a line of its own
         print(render.index_report(report))
         return 1 if report.failed else 0
     if args.command == "status":
@@ -124,15 +175,17 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "ask":
         answer = _assistant(args).ask(args.question, since=args.since, until=args.until,
-                                      sources=args.source)
+                                      sources=args.source, include_undated=args.include_undated)
         print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False) if args.json
-              else render.answer(answer))
+              else render.answer(answer, include_hint=render.CLI_INCLUDE_HINT))
         return 0
     if args.command == "chat":
-        return render.repl(_assistant(args), since=args.since, until=args.until, sources=args.source)
+        return render.repl(_assistant(args), since=args.since, until=args.until, sources=args.source,
+                           include_undated=args.include_undated)
     if args.command == "ui":
         from assistant.ui import launch
 
+        _refuse_busy_port(args.host, args.port)
         launch(_assistant(args), host=args.host, port=args.port, auth=args.auth, seeds=args.seeds,
                no_auth=args.no_auth)
         return 0

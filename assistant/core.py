@@ -6,13 +6,16 @@ import os
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from assistant.answerers import Answerer, Evidence, make_answerer
-from assistant.retrieve import Filters, Retriever, check_question
+from assistant import filters as filtering
+from assistant.answerers import Answerer, Evidence, ExtractiveAnswerer, abstain, make_answerer
+from assistant.retrieve import Retriever, check_question
 from assistant.support import Support, SupportJudge
-from assistant.types import Answer, Passage
+from assistant.types import Answer, Filters, Passage
 from index import store
 from index.errors import BadQuestionError, CollectionGoneError, NoIndexError, StoreError
 from index.models import Article, IndexReport, Status
@@ -42,6 +45,7 @@ class Assistant:
         self._reader_generation: tuple[int, int] = (0, 0)  # (store generation, Chroma inode)
         self._pointer = store.Pointer(self.settings.store_dir)
         self._answerer: Answerer | None = None
+        self._quoter: ExtractiveAnswerer | None = None
         self._judge: SupportJudge | None = None
 
     # --- shared heavy parts ------------------------------------------------------
@@ -61,6 +65,17 @@ class Assistant:
                 self._answerer = make_answerer(self.settings, self._document_or_none,
                                                lambda texts: self.embedder().embed(texts))
             return self._answerer
+
+    def _extractive(self) -> ExtractiveAnswerer:
+        """The extractive answerer (the configured one, when it is extractive): its evidence
+        score tells whether filters left the question's topic out."""
+        answerer = self.answerer()
+        if isinstance(answerer, ExtractiveAnswerer):
+            return answerer
+        with self._lock:
+            if self._quoter is None:
+                self._quoter = ExtractiveAnswerer(self.settings, self._document_or_none)
+            return self._quoter
 
     def _document_or_none(self, doc_id: str) -> Article | None:
         return self._retriever().manifest.article(doc_id)
@@ -120,11 +135,18 @@ class Assistant:
             paths, keep_missing=keep_missing, rebuild=rebuild, progress=progress)
         return report
 
-    def ask(self, question: str, *, since: str | None = None, until: str | None = None,
-            sources: Sequence[str] = (), doc_ids: Sequence[str] = (),
+    def ask(self, question: str, *, since: str | date | None = None,
+            until: str | date | None = None, sources: Sequence[str] = (),
+            doc_ids: Sequence[str] = (), include_undated: bool | None = None,
             history: Sequence[str] = (), boost_docs: Sequence[str] = ()) -> Answer:
-        """Answer one question from the indexed articles, with citations (or abstain)."""
-        args = (question, since, until, sources, doc_ids, history, boost_docs)
+        """Answer one question from the indexed articles, with citations (or abstain).
+
+        ``since``/``until`` keep articles published in that range (ISO days or unambiguous
+        dates like "March 14, 2023"); undated articles are left out of a range unless
+        ``include_undated`` (default: ``Settings.include_undated``). ``sources`` keeps those
+        outlets, ``doc_ids`` those articles. ``answer.filters`` says what was applied.
+        """
+        args = (question, since, until, sources, doc_ids, include_undated, history, boost_docs)
         seen = self._reader_generation
         try:
             return self._ask(*args)
@@ -137,15 +159,32 @@ class Assistant:
                 self._reader = None
             return self._ask(*args)
 
-    def _ask(self, question: str, since: str | None, until: str | None, sources: Sequence[str],
-             doc_ids: Sequence[str], history: Sequence[str], boost_docs: Sequence[str]) -> Answer:
+    def _ask(self, question: str, since: Any, until: Any, sources: Sequence[str],
+             doc_ids: Sequence[str], include_undated: bool | None, history: Sequence[str],
+             boost_docs: Sequence[str]) -> Answer:
         started = time.perf_counter()
         question = check_question(question, self.settings.max_question_chars)
-        filters = _filters(since, until, sources, doc_ids)
-        history, boost_docs = _strings("history", history), _strings("boost_docs", boost_docs)
+        if include_undated is None:
+            include_undated = self.settings.include_undated
+        filters = filtering.parse(since, until, sources, doc_ids, include_undated)
+        history = filtering.strings("history", history)
+        boost_docs = filtering.strings("boost_docs", boost_docs)
         query = _with_history(question, history)
         retriever = self._retriever()
-        passages = retriever.search(query, filters, k=self.settings.candidates, boost_docs=boost_docs)
+        evidence = self._evidence(retriever, question, query, filters, boost_docs)
+        filters = replace(filters, undated=retriever.undated(filters))
+        answer = None
+        if filters.dated or filters.sources:  # doc_ids alone: the caller chose the articles
+            answer = self._on_topic(retriever, evidence, filters, boost_docs)
+        if answer is None:
+            answer = self.answerer().answer(evidence)
+        return _timed(replace(answer, filters=filters), started)
+
+    def _evidence(self, retriever: Retriever, question: str, query: str, filters: Filters,
+                  boost_docs: Sequence[str]) -> Evidence:
+        """What retrieval finds for ``query`` among the articles passing ``filters``."""
+        k = self.settings.candidates
+        passages = retriever.search(query, filters, k=k, boost_docs=boost_docs)
         top = passages[: self.settings.top_k]
         notes = ("no indexed article matches the filters",) if filters.active and not passages else ()
         documents = {d: a for d in dict.fromkeys(p.doc_id for p in top)
@@ -155,10 +194,24 @@ class Assistant:
         def story(ids: list[str]) -> list[Passage]:  # copies cited as backing obey the filters too
             return [p for p in retriever.story_passages(ids) if allowed is None or p.doc_id in allowed]
 
-        evidence = Evidence(question, query, passages, top, documents, notes, story,
-                            lambda text: retriever.search(text, filters, k=self.settings.candidates))
-        answer = self.answerer().answer(evidence)
-        return _timed(answer, started)
+        return Evidence(question, query, passages, top, documents, notes, story,
+                        lambda text: retriever.search(text, filters, k=k))
+
+    def _on_topic(self, retriever: Retriever, evidence: Evidence, filters: Filters,
+                  boost_docs: Sequence[str]) -> Answer | None:
+        """The abstention when the filters left only passages off the question's topic
+        (``filters.left_out_topic``); else the extractive answer when that is the configured
+        answerer (already computed), else None."""
+        quoter = self._extractive()
+        quoted = quoter.answer(evidence)
+        whole = quoter.answer(self._evidence(retriever, evidence.question, evidence.query,
+                                             Filters(), boost_docs))
+        note = filtering.left_out_topic(quoted, whole, retriever.allowed_docs(filters) or set(),
+                                        self.settings.abstain_threshold)
+        if note:
+            return replace(abstain(evidence, (note,), quoted.confidence),
+                           answerer=self.answerer().name)
+        return quoted if quoter is self.answerer() else None
 
     def supports(self, claim: str, passages: Sequence[str] | str) -> Support:
         """Whether ``passages`` (read together) support ``claim``: the judge that verifies LLM
@@ -167,7 +220,7 @@ class Assistant:
             passages = [passages]
         if not isinstance(claim, str) or not claim.strip():
             raise BadQuestionError("the claim is empty — give the sentence to check")
-        texts = _strings("passages", passages)
+        texts = filtering.strings("passages", passages)
         with self._lock:
             if self._judge is None:
                 from assistant.judges import make_judge
@@ -217,36 +270,6 @@ class Assistant:
                 self._reader = None
 
 
-def _filters(since: str | None, until: str | None, sources: Sequence[str],
-             doc_ids: Sequence[str]) -> Filters:
-    from index.dates import parse_date
-
-    values = {}
-    for name, value in (("since", since), ("until", until)):
-        if value is None or value == "":
-            continue
-        if not isinstance(value, str) or parse_date(value) is None:
-            raise BadQuestionError(f"{name} must be a date like 2022-12-05, not {value!r}")
-        values[name] = parse_date(value)
-    return Filters(values.get("since"), values.get("until"), _strings("sources", sources),
-                   _strings("doc_ids", doc_ids))
-
-
-def _strings(name: str, value: Any) -> tuple[str, ...]:
-    """A list-of-text argument as a tuple: None means none, one string means itself."""
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    try:
-        items = tuple(value)
-    except TypeError:
-        raise BadQuestionError(f"{name} must be a list of text values, not {value!r}") from None
-    if not all(isinstance(s, str) for s in items):
-        raise BadQuestionError(f"{name} must be a list of text values")
-    return items
-
-
 def _with_history(question: str, history: Sequence[str]) -> str:
     from assistant.chat import contextualise
 
@@ -254,6 +277,4 @@ def _with_history(question: str, history: Sequence[str]) -> str:
 
 
 def _timed(answer: Answer, started: float) -> Answer:
-    from dataclasses import replace
-
     return replace(answer, seconds=round(time.perf_counter() - started, 4))

@@ -1,10 +1,12 @@
 """Which judge decides support, and which reranker orders evidence: one place for both choices.
 
 ``Settings.support_judge`` picks the support judge every caller uses — answer verification of
-LLM answers, copies cited as backing, conflict checks, the eval's citation metrics and
-``Assistant.supports``: ``rules`` (φ, ``assistant.support.HeuristicJudge``) or ``learned``
-(the trained verifier, ``assistant.learned.LearnedJudge``, with the rules' number/date/name
-mismatch as a hard veto). ``Settings.reranker`` turns the trained reranker on or off.
+LLM answers, copies cited as backing, the eval's citation metrics and ``Assistant.supports``:
+``rules`` (φ, ``assistant.support.HeuristicJudge``) or ``learned`` (the trained verifier,
+``assistant.learned.LearnedJudge``, with the rules' number/date/name mismatch as a hard veto).
+Conflicts are found by that mismatch comparison itself (``assistant.news.conflicts``): two
+sentences disagree when they state different values for the same fact, which no support
+score says. ``Settings.reranker`` turns the trained reranker on or off.
 """
 
 from __future__ import annotations

@@ -183,7 +183,8 @@ class LLMAnswerer:
 def _ordered(top: Sequence[Passage], quoted: Answer) -> list[Passage]:
     """``top`` with the passages the extractive answer quotes moved to the front."""
     def quotes(p: Passage) -> bool:
-        return any(c.doc_id == p.doc_id and p.start <= c.start < p.end for c in quoted.citations)
+        return any(q.doc_id == p.doc_id and p.start <= q.start < p.end
+                   for c in quoted.citations for q in c.quotes)
 
     return [p for p in top if quotes(p)] + [p for p in top if not quotes(p)]
 

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 from assistant import lexical
 from assistant.extractive import Candidate
-from assistant.facts import extract_facts, fact_differences
+from assistant.facts import _slot, extract_facts, fact_differences
 from index.models import Article
 
 _ORDER = re.compile(
@@ -91,7 +91,9 @@ def conflicts(first: Candidate, ranked: Sequence[Candidate], question: str,
 
     Returns (sentence, kind, values in ``first``, values in it). Two sentences are about
     the same fact when, the differing values aside, they share most content words —
-    or, for a question about someone's role, when they come from one article.
+    or, for a question about someone's role, when they come from one article. Names the
+    question gives are never a differing value, and unless the question asks for a name,
+    two names differ only when they stand in the same part of their sentences.
     """
     wanted = {"date": {"date"}, "number": {"number"}, "name": {"name", "role"},
               "place": {"name"}}.get(
@@ -101,6 +103,7 @@ def conflicts(first: Candidate, ranked: Sequence[Candidate], question: str,
         wanted = wanted | {"role"}
     out = []
     mine = set(lexical.terms(first.text))
+    asked = lexical.names(question)
     for c in ranked:
         if c is first or c.text == first.text:
             continue
@@ -108,7 +111,7 @@ def conflicts(first: Candidate, ranked: Sequence[Candidate], question: str,
         same_article = role_question and c.passage.doc_id == first.passage.doc_id
         if c.score < 0.6 * first.score and not same_article:
             continue
-        for diff_kind, left, right in fact_differences(first.text, c.text):
+        for diff_kind, left, right in differences(first.text, c.text, asked, kind):
             if diff_kind not in wanted:
                 continue
             values = set(lexical.terms(" ".join(left + right)))
@@ -184,11 +187,43 @@ def other_outlets(question: str, chosen: list[Candidate], pool: Sequence[Candida
             break
         theirs = set(lexical.terms(c.text))
         if (c.passage.doc_id in docs or len(asked & theirs) < max(bar, 2)
-                or lexical.dice(mine, theirs) < 0.25 or fact_differences(first.text, c.text)):
+                or lexical.dice(mine, theirs) < 0.25
+                or differences(first.text, c.text, lexical.names(question))):
             continue
         docs.add(c.passage.doc_id)
         out.append(c)
     return out
+
+
+def differences(a: str, b: str, asked: set[str], kind: str | None = None
+                ) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
+    """``facts.fact_differences`` of two sentences answering one question, without the name
+    differences that are no second value: the question's own names (``asked``, lower-case
+    words), and — unless the question asks for a name (``kind``) — names that do not stand
+    in the same part of their sentences."""
+    out = []
+    for diff_kind, left, right in fact_differences(a, b):
+        if diff_kind == "name":
+            left, right = _apart(left, asked), _apart(right, asked)
+            if not left or not right or (kind not in ("name", "place")
+                                         and not _same_slot(a, b, left, right)):
+                continue
+        out.append((diff_kind, left, right))
+    return out
+
+
+def _apart(values: tuple[str, ...], asked: set[str]) -> tuple[str, ...]:
+    """The names that are not the question's own: "Macron" in one rewrite and "the French
+    leader" in another is the question's subject written two ways, not a second value."""
+    return tuple(v for v in values if not {w.lower().strip("’'") for w in v.split()} & asked)
+
+
+def _same_slot(a: str, b: str, left: tuple[str, ...], right: tuple[str, ...]) -> bool:
+    """Whether a name of ``a`` and one of ``b`` play the same part in their sentences (share a
+    word next to them: "played in Tampa" / "played in Glendale"). Rewrites of a claim name
+    different people and places in different parts ("Macron said …" / "Western countries
+    should …"); only names in the same part state different values of one fact."""
+    return any(_slot(a, x) & _slot(b, y) for x in left for y in right)
 
 
 def _named(roles: tuple[str, ...], text: str) -> bool:

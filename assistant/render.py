@@ -7,22 +7,25 @@ import textwrap
 from collections.abc import Sequence
 from typing import Any
 
+from assistant.filters import describe, undated_left_out
 from assistant.types import Answer
 from index.models import IndexReport, Status
 
 
 class ProgressBars:
     """A progress hook for ``Assistant.index`` drawing a tqdm bar per stage on stderr.
-    ``close()`` clears them, so a message printed after a failed run starts its own line."""
+    ``close(report)`` clears them, so a message printed after a failed run starts its own
+    line, and prints the problems the report does not list (each problem is shown once)."""
 
     def __init__(self) -> None:
         self.bars: dict[str, Any] = {}
+        self.problems: list[str] = []
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         from tqdm import tqdm
 
         if stage.startswith("problem: "):
-            tqdm.write("  ! " + stage.removeprefix("problem: "), file=sys.stderr)
+            self.problems.append(stage.removeprefix("problem: "))
             return
         if total <= 0:
             tqdm.write(f"  {stage}…", file=sys.stderr)
@@ -35,10 +38,16 @@ class ProgressBars:
                                           leave=False)
         bar.update(done - bar.n)
 
-    def close(self) -> None:
+    def close(self, report: IndexReport | None = None) -> None:
         for bar in self.bars.values():
             bar.close()
         self.bars.clear()
+        listed = ({str(p) for p in report.failed} | {f"warning: {p}" for p in report.warnings}
+                  if report else set())
+        for problem in self.problems:
+            if problem not in listed:  # a repaired store; every file problem if the run failed
+                print("  ! " + problem, file=sys.stderr)
+        self.problems.clear()
 
 
 def progress_bar() -> ProgressBars:
@@ -83,14 +92,24 @@ def status(s: Status) -> str:
     ])
 
 
-def answer(a: Answer, width: int = 100) -> str:
+CLI_INCLUDE_HINT = "--include-undated includes them"
+
+
+def answer(a: Answer, width: int = 100,
+           include_hint: str = "include undated articles to search them too") -> str:
+    """The answer, its notes, filters, news facts and sources as plain text. ``include_hint``
+    says how to include the undated articles a date filter left out (the CLI names its flag)."""
     out = [textwrap.fill(a.text, width)]
     if a.as_of and not a.abstained:
         out.append(f"(as of {a.as_of})")
+    if a.filters.active:
+        hint = f" ({include_hint})" if undated_left_out(a.filters) else ""
+        out.append(f"filters: {describe(a.filters)}{hint}")
     for note in a.notes:
         out.append(f"note: {note}")
     for conflict in a.conflicts:
-        out.append(f"conflict ({conflict.kind}): " + " vs ".join(
+        what = "contradicts itself" if conflict.same_article else "conflict"
+        out.append(f"{what} ({conflict.kind}): " + " vs ".join(
             f"{cl.value!r} {''.join(f'[{n}]' for n in cl.citations)}" for cl in conflict.claims))
     if a.reported_by > 1:
         named = f" ({', '.join(a.outlets)})" if a.outlets else ""
@@ -103,7 +122,9 @@ def answer(a: Answer, width: int = 100) -> str:
         head = f"[{c.number}] {c.title}"
         meta = " · ".join(x for x in (c.source, c.published) if x)
         out.append(head + (f" — {meta}" if meta else ""))
-        out.append(textwrap.fill(f"“{c.quote}”", width, initial_indent="    ", subsequent_indent="    "))
+        for q in c.quotes:
+            out.append(textwrap.fill(f"“{q.quote}”", width, initial_indent="    ",
+                                     subsequent_indent="    "))
         if c.resolved_dates:
             out.append("    dates: " + "; ".join(f"{t} = {d}" for t, d in c.resolved_dates))
     if a.abstained and a.closest:
@@ -115,7 +136,8 @@ def answer(a: Answer, width: int = 100) -> str:
     return "\n".join(out)
 
 
-def repl(assistant: Any, since: str | None, until: str | None, sources: Sequence[str]) -> int:
+def repl(assistant: Any, since: str | None, until: str | None, sources: Sequence[str],
+         include_undated: bool | None = None) -> int:
     """Read questions from stdin until EOF or 'exit'; follow-ups use the conversation."""
     from index.errors import AssistantError
 
@@ -131,11 +153,13 @@ def repl(assistant: Any, since: str | None, until: str | None, sources: Sequence
             return 0
         if question == "clear":
             session.clear()
+            print("Conversation cleared: the next question starts a new one.")
             continue
         if not question:
             continue
         try:
-            print(answer(session.ask(question, since=since, until=until, sources=sources)))
+            print(answer(session.ask(question, since=since, until=until, sources=sources,
+                                     include_undated=include_undated), include_hint=CLI_INCLUDE_HINT))
         except AssistantError as e:
             print(f"assistant: {e}")
         print()

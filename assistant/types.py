@@ -14,6 +14,28 @@ ABSTAIN_TEXT = "The indexed articles do not answer this question."
 
 
 @dataclass(frozen=True)
+class Filters(_Record):
+    """What a question's evidence was restricted to (all empty: nothing), and what the date
+    range left out. Dates are ISO days, both ends included; outlets match case-insensitively."""
+
+    since: str | None = None
+    until: str | None = None
+    sources: tuple[str, ...] = ()
+    doc_ids: tuple[str, ...] = ()
+    include_undated: bool = False  # with a date range: keep the articles that have no date
+    undated: int = 0  # undated articles the date range left out (kept, with include_undated)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.since or self.until or self.sources or self.doc_ids)
+
+    @property
+    def dated(self) -> bool:
+        """Whether a date range is set."""
+        return bool(self.since or self.until)
+
+
+@dataclass(frozen=True)
 class Passage(_Record):
     """A retrieved chunk with its article's metadata and its retrieval scores."""
 
@@ -53,6 +75,13 @@ class Citation(_Record):
     cluster_id: str = ""
     resolved_dates: tuple[tuple[str, str], ...] = ()  # (expression, ISO date) in the quote
     score: float = 0.0
+    # further sentences the answer quotes from the same article: one article, one marker
+    also: tuple[Citation, ...] = ()
+
+    @property
+    def quotes(self) -> tuple[Citation, ...]:
+        """Every sentence of this article the answer quotes (this one first)."""
+        return (self, *self.also)
 
 
 @dataclass(frozen=True)
@@ -66,11 +95,33 @@ class Claim(_Record):
 
 @dataclass(frozen=True)
 class Conflict(_Record):
-    """Sources disagree on a number, date or name for the same fact."""
+    """Sources disagree on a number, date or name for the same fact — or, with
+    ``same_article``, one article states two different values for it."""
 
-    kind: str  # "number" | "date" | "name"
+    kind: str  # "number" | "date" | "name" | "role"
     claims: tuple[Claim, ...]
     note: str = ""
+    same_article: bool = False  # both claims come from one article: it contradicts itself
+
+
+@dataclass(frozen=True)
+class ShortAnswer(_Record):
+    """The value asked for, copied from a cited sentence: ``article.text[start:end] == text``."""
+
+    text: str
+    kind: str  # what the question asks for: "name" | "date" | "number" | "place"
+    citation: int  # the marker of the article it is copied from
+    doc_id: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Coverage(_Record):
+    """What the index knows about who reported a story: one entry per cited article."""
+
+    asked: str  # "outlets" | "count" | "first"
+    reports: tuple[tuple[str, int, str | None], ...]  # (outlet, else the title; marker; published)
 
 
 @dataclass(frozen=True)
@@ -81,6 +132,7 @@ class AnswerSentence(_Record):
     citations: tuple[int, ...]
     supported: bool = True
     support: float = 1.0
+    short: bool = False  # the short answer (``Answer.short``), not a whole sentence
 
 
 @dataclass(frozen=True)
@@ -98,9 +150,12 @@ class Answer(_Record):
     independent: int = 0  # distinct stories cited: copies of one story count once
     outlets: tuple[str, ...] = ()  # distinct named outlets cited (articles without one are left out)
     conflicts: tuple[Conflict, ...] = ()
+    short: ShortAnswer | None = None  # the fact asked for, first in ``text``
+    coverage: Coverage | None = None  # "which outlets reported …": answered from the index
     answerer: str = "extractive"
     notes: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()  # generated sentences verification removed (LLM answerers)
     confidence: float = 0.0  # evidence score compared with Settings.abstain_threshold
     seconds: float = 0.0
+    filters: Filters = Filters()  # the filters the question was asked with
     retrieved: tuple[Passage, ...] = field(default=(), repr=False)

@@ -2,7 +2,8 @@
 
 A thin shell over :class:`assistant.Assistant`: every handler parses what the browser
 sent, calls the Python API and renders the result with :mod:`assistant.ui_html`.
-``build`` makes the app, ``launch`` serves it (indexing the seed articles on first run).
+``build`` makes the app, ``launch`` serves it (and indexes the seed articles into an
+empty store as the server starts: :mod:`assistant.seeding`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant import render, ui_html
+from assistant.seeding import SeedRun
 from index.errors import AssistantError, NoIndexError, StoreError
 from index.models import FileProblem, Status
 
@@ -115,9 +117,12 @@ def is_loopback(host: str) -> bool:
 
 
 def launch(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860,
-           auth: str | None = None, seeds: str | Path | None = "seeds", no_auth: bool = False) -> None:
-    """Serve the UI on ``host:port`` (optionally behind ``user:password``) until interrupted.
+           auth: str | None = None, seeds: str | Path | None = "seeds", no_auth: bool = False,
+           block: bool = True) -> gr.Blocks:
+    """Serve the UI on ``host:port`` (optionally behind ``user:password``) until interrupted,
+    or with ``block=False`` return the served app at once (``close()`` it when done).
 
+    On an empty store the ``seeds`` folder is indexed from server start, in the background.
     A host other than loopback shares the UI, uploads included, with the network: it needs
     ``auth``, or ``no_auth=True`` to share it without a password on purpose (then a warning
     line goes to stderr). Both are checked before anything is built or served."""
@@ -135,20 +140,23 @@ def launch(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860,
         print(f"assistant: WARNING: --no-auth — the UI on {host}:{port} is open to anyone who can "
               "reach it, with no password: they can ask, read the indexed articles and upload "
               "files", file=sys.stderr, flush=True)
-    demo = build(assistant, seeds=seeds)
-    # load the model while the server starts, so the first question does not wait for it
-    threading.Thread(target=assistant.embedder, name="load-model", daemon=True).start()
+    first_run = SeedRun(assistant, seeds)
+    demo = build(assistant, first_run=first_run)
+    if not first_run.start():  # indexing loads the model; else load it while the server starts
+        threading.Thread(target=assistant.embedder, name="load-model", daemon=True).start()
     demo.queue()  # one run per event at a time: asks never wait for an upload being indexed
-    demo.launch(server_name=host, server_port=port, auth=credentials, **launch_options(assistant))
+    demo.launch(server_name=host, server_port=port, auth=credentials, prevent_thread_lock=not block,
+                **launch_options(assistant))
+    return demo
 
 
 class _Handlers:
     """What the UI's events do; one instance per app, per-browser state lives in gr.State."""
 
-    def __init__(self, assistant: Assistant, seeds: str | Path | None) -> None:
+    def __init__(self, assistant: Assistant, first_run: SeedRun | None) -> None:
         self.assistant = assistant
-        self.seeds = Path(seeds) if seeds else None
-        self.index_lock = threading.Lock()  # two tabs must not index at the same time
+        self.first_run = first_run or SeedRun(assistant, None)
+        self.index_lock = self.first_run.lock  # two tabs must not index at the same time
 
     # --- index status and first-run indexing -------------------------------------
     def status(self) -> Status | None:
@@ -163,24 +171,13 @@ class _Handlers:
             raise gr.Error(str(e), print_exception=False) from None
 
     def startup(self, progress: Any) -> Outputs:
-        """On page load: index the seed folder when the store is empty, then show status."""
-        import gradio as gr
-
-        message = ""
-        with self.index_lock:
-            status = self.status()
-            if status is None or status.articles == 0:
-                if self.seeds is None or not self.seeds.exists():
-                    message = "Upload articles to start."
-                else:
-                    progress(0, desc=f"First run: indexing {self.seeds}")
-                    try:
-                        report = self.assistant.index([self.seeds],
-                                                      progress=_progress_hook(progress))
-                    except AssistantError as e:
-                        raise gr.Error(str(e), print_exception=False) from None
-                    message = f"Indexed {report.added} seed article(s) from {self.seeds}."
-                    status = self.status()
+        """On page load: show the status, after the progress of a first run still indexing
+        the seeds (it started with the server)."""
+        self.first_run.wait(progress)
+        status = self.status()
+        message = self.first_run.message
+        if not message and (status is None or status.articles == 0):
+            message = "Upload articles to start."
         return ui_html.status_panel(status, message), _sources_choices(status)
 
     def upload(self, files: Sequence[str] | None, progress: Any) -> Outputs:
@@ -235,7 +232,7 @@ class _Handlers:
     # --- chat ------------------------------------------------------------------
     def respond(self, question: str, history: list[dict[str, Any]] | None,
                 session: ChatSession | None, since: str, until: str,
-                sources: Sequence[str] | None) -> Iterator[Outputs]:
+                sources: Sequence[str] | None, include_undated: bool = False) -> Iterator[Outputs]:
         """Answer in the chat, revealing the answer sentence by sentence."""
         import gradio as gr
 
@@ -248,8 +245,10 @@ class _Handlers:
                    _msg("assistant", ui_html.pending_message())]
         yield pending, session, gr.skip(), gr.skip(), gr.skip()
         try:
+            self.first_run.wait()  # the first question waits for the seeds being indexed
             answer = session.ask(question, since=(since or "").strip() or None,
-                                 until=(until or "").strip() or None, sources=list(sources or ()))
+                                 until=(until or "").strip() or None, sources=list(sources or ()),
+                                 include_undated=bool(include_undated))
         except AssistantError as e:  # a user mistake: say what to fix, keep the question to edit
             message = str(e)
         except Exception as e:  # a bug: log the traceback for the operator, show one line
@@ -273,18 +272,19 @@ class _Handlers:
                                       self._article(first.doc_id) if first else None)
         yield pending, session, panel, render.answer(answer), ""
 
-    def show_citation(self, target: str, session: ChatSession | None) -> str:
-        """The source panel for the citation a clicked marker names ('<turn>-<n>')."""
+    def show_citation(self, target: str, session: ChatSession | None) -> Outputs:
+        """The source panel for the citation a clicked marker names ('<turn>-<n>'), and the
+        copy box with that marker's answer (an earlier one, when its marker was clicked)."""
         import gradio as gr
 
         match = re.fullmatch(r"(\d+)-(\d+)", (target or "").strip())
         if session is None or match is None or int(match[1]) >= len(session.turns):
-            return gr.skip()  # type: ignore[no-any-return]
+            return gr.skip(), gr.skip()
         turn, number = int(match[1]), int(match[2])
         answer = session.turns[turn].answer
         cited = next((c for c in answer.citations if c.number == number), None)
         article = self._article(cited.doc_id) if cited else None
-        return ui_html.sources_panel(answer, turn, number, article)
+        return ui_html.sources_panel(answer, turn, number, article), render.answer(answer)
 
     def clear(self, session: ChatSession | None) -> Outputs:
         if session is not None:
@@ -318,16 +318,16 @@ def _progress_hook(progress: Any) -> Callable[[str, int, int], None]:
     return hook
 
 
-def build(assistant: Assistant, seeds: str | Path | None = None,
+def build(assistant: Assistant, first_run: SeedRun | None = None,
           examples: Sequence[str] = EXAMPLES) -> gr.Blocks:
     """The Gradio app: chat on the left, sources on the right, filters/status/upload aside.
 
-    With ``seeds``, the first page load indexes that folder if the store is empty.
-    Serve it with ``demo.launch(..., **launch_options(assistant))``.
+    With ``first_run`` (started or not), page loads show its progress and questions wait for
+    it. Serve it with ``demo.launch(..., **launch_options(assistant))``, or use ``launch``.
     """
     import gradio as gr
 
-    h = _Handlers(assistant, seeds)
+    h = _Handlers(assistant, first_run)
     with gr.Blocks(title="News assistant", fill_width=True) as demo:
         session = gr.State(None)
         with gr.Sidebar(open=True, width=330, elem_id="sidebar"):
@@ -337,8 +337,11 @@ def build(assistant: Assistant, seeds: str | Path | None = None,
             gr.Markdown("### Filters")
             since = gr.Textbox(label="Published since", placeholder="YYYY-MM-DD", elem_id="since")
             until = gr.Textbox(label="Published until", placeholder="YYYY-MM-DD", elem_id="until")
+            undated = gr.Checkbox(label="Include undated articles", elem_id="include-undated",
+                                  value=assistant.settings.include_undated)
             outlets = gr.Dropdown(label="Outlets", choices=[], multiselect=True, elem_id="outlets")
             gr.Markdown("### Add articles")
+            gr.HTML(ui_html.UPLOAD_NOTE, elem_id="upload-note", js_on_load=None)
             files = gr.File(label=f"{' '.join(ALLOWED_TYPES)} · up to "
                                   f"{assistant.settings.max_file_mb:g} MB each",
                             file_count="multiple", file_types=list(ALLOWED_TYPES), elem_id="upload")
@@ -359,7 +362,7 @@ def build(assistant: Assistant, seeds: str | Path | None = None,
                 with gr.Row(elem_id="examples"):
                     example_buttons = [gr.Button(q, size="sm", variant="secondary")
                                        for q in examples]
-            with gr.Column(scale=2, min_width=340):
+            with gr.Column(scale=2, min_width=340, elem_id="source-col"):
                 panel = gr.HTML(ui_html.empty_panel(), elem_id="sources", js_on_load=None)
                 plain = gr.Textbox(label="Answer with sources (plain text)", buttons=["copy"],
                                    lines=3, max_lines=10, interactive=False, elem_id="copy-answer")
@@ -374,7 +377,7 @@ def build(assistant: Assistant, seeds: str | Path | None = None,
             return h.upload(paths, progress)
 
         demo.load(startup, None, [status, outlets], show_progress="full", show_progress_on=status)
-        chat_inputs = [question, chat, session, since, until, outlets]
+        chat_inputs = [question, chat, session, since, until, outlets, undated]
         chat_outputs = [chat, session, panel, plain, question]
         for trigger in (question.submit, ask.click):
             trigger(h.respond, chat_inputs, chat_outputs).then(None, js=ui_html.SCROLL_BOX_JS)
@@ -383,7 +386,7 @@ def build(assistant: Assistant, seeds: str | Path | None = None,
                 h.respond, chat_inputs, chat_outputs).then(None, js=ui_html.SCROLL_BOX_JS)
         clear.click(h.clear, session, [chat, session, panel, plain])
         chat.clear(h.clear, session, [chat, session, panel, plain])  # the chat's own bin icon
-        cite_go.click(h.show_citation, [cite_target, session], panel,
+        cite_go.click(h.show_citation, [cite_target, session], [panel, plain],
                       js=ui_html.READ_CITE_JS).then(None, js=ui_html.SCROLL_MARK_JS)
         files.upload(upload, files, [upload_out, status, outlets, files],
                      show_progress_on=upload_out)

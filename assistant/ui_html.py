@@ -16,6 +16,8 @@ import html
 import textwrap
 from collections.abc import Sequence
 
+from assistant import render
+from assistant.filters import describe, undated_left_out
 from assistant.types import Answer, Citation, Conflict
 from index.models import Article, FileProblem, IndexReport, Status
 
@@ -37,12 +39,20 @@ def cite_link(turn: int, number: int, title: str = "") -> str:
             f"[{number}]</a>")
 
 
-def highlighted(text: str, start: int, end: int) -> str:
-    """``text`` with ``text[start:end]`` wrapped in ``<mark class="hl">``; each part escaped."""
+def highlighted(text: str, start: int, end: int, also: Sequence[tuple[int, int]] = ()) -> str:
+    """``text`` with ``text[start:end]`` wrapped in ``<mark class="hl">`` and the other quoted
+    sentences ``also`` (that do not overlap it) in ``<mark class="hl-also">``; each part escaped."""
     start = max(0, min(start, len(text)))
     end = max(start, min(end, len(text)))
-    return (esc(text[:start]) + '<mark class="hl">' + esc(text[start:end]) + "</mark>"
-            + esc(text[end:]))
+    others = [(max(0, s), min(e, len(text)), "hl-also") for s, e in also if e <= start or s >= end]
+    marks = [(start, end, "hl"), *others]
+    out, at = [], 0
+    for s, e, cls in sorted(marks):
+        if s < at:
+            continue  # overlaps the one before: left unmarked
+        out.append(esc(text[at:s]) + f'<mark class="{cls}">' + esc(text[s:e]) + "</mark>")
+        at = e
+    return "".join(out) + esc(text[at:])
 
 
 def user_message(question: str) -> str:
@@ -61,16 +71,41 @@ def answer_message(answer: Answer, turn: int, upto: int | None = None) -> str:
         return _abstain_message(answer)
     titles = {c.number: c.title for c in answer.citations}
     shown = answer.sentences if upto is None else answer.sentences[:upto]
-    parts = []
+    parts = [coverage_line(answer, turn)] if answer.coverage else []
     for s in shown:
         marks = "".join(cite_link(turn, n, titles.get(n, "")) for n in s.citations)
+        if s.short:  # the value asked for, ahead of the sentence it is copied from
+            parts.append(f'<b class="short">{esc(s.text.strip())}</b> {marks} —')
+            continue
         flag = ("" if s.supported
                 else ' <span class="unsupported">(not supported by the sources)</span>')
         parts.append(f"{esc(s.text.rstrip())} {marks}{flag}")
     body = f'<div class="msg-a">{" ".join(parts)}</div>'
     if upto is not None and upto < len(answer.sentences):
         return body
-    return body + _answer_footer(answer)
+    return body + _answer_footer(answer) + copy_button(answer)
+
+
+def coverage_line(answer: Answer, turn: int) -> str:
+    """The line answering a question about the coverage ("Reported by Reuters [1] …"), its
+    markers clickable; outlets and titles escaped."""
+    if answer.coverage is None:
+        return ""
+    from assistant.coverage import line
+
+    text = esc(line(answer.coverage, answer.independent))
+    for _, number, _ in answer.coverage.reports:  # markers were escaped as plain "[n]"
+        text = text.replace(f"[{number}]", cite_link(turn, number), 1)
+    return f'<span class="coverage">{text}</span>'
+
+
+def copy_button(answer: Answer) -> str:
+    """The answer's own copy button, with the text it copies: the answer with its sources
+    as plain text (what the copy box shows), escaped, in a hidden element beside it (the
+    chat drops data-* attributes, so the page script reads the text from there)."""
+    return ('<div class="msg-copy"><button class="copy-btn" type="button" '
+            'title="Copy this answer with its sources as plain text">Copy answer</button>'
+            f'<div class="copy-text" hidden>{esc(render.answer(answer))}</div></div>')
 
 
 def _answer_footer(answer: Answer) -> str:
@@ -79,11 +114,25 @@ def _answer_footer(answer: Answer) -> str:
         bits.append(f"as of {esc(answer.as_of)}")
     if answer.reported_by > 1:
         bits.append(f"reported by {answer.reported_by} sources{_stories(answer)}")
-    if answer.conflicts:
-        bits.append(f'<span class="warn">sources disagree ({len(answer.conflicts)})</span>')
+    apart = [c for c in answer.conflicts if not c.same_article]
+    if apart:
+        bits.append(f'<span class="warn">sources disagree ({len(apart)})</span>')
+    if len(apart) < len(answer.conflicts):
+        bits.append('<span class="warn">an article contradicts itself '
+                    f"({len(answer.conflicts) - len(apart)})</span>")
     notes = "".join(f'<div class="note">{esc(n)}</div>' for n in answer.notes)
     line = f'<div class="msg-meta">{" · ".join(bits)}</div>' if bits else ""
-    return line + notes
+    return line + filters_line(answer) + notes
+
+
+def filters_line(answer: Answer) -> str:
+    """The filters the answer was asked with, and how to include the undated articles a date
+    range left out (empty without filters)."""
+    if not answer.filters.active:
+        return ""
+    hint = (" — tick “Include undated articles” to include them"
+            if undated_left_out(answer.filters) else "")
+    return f'<div class="note filters">Filters: {esc(describe(answer.filters) + hint)}</div>'
 
 
 def _abstain_message(answer: Answer) -> str:
@@ -97,7 +146,7 @@ def _abstain_message(answer: Answer) -> str:
         closest = (f'<div class="closest-title">Closest passages</div>'
                    f'<ul class="closest">{items}</ul>')
     return (f'<div class="msg-abstain"><div class="abstain">{esc(answer.text)}</div>'
-            f"{notes}{closest}</div>")
+            f"{filters_line(answer)}{notes}{closest}</div>{copy_button(answer)}")
 
 
 def error_message(message: str) -> str:
@@ -157,13 +206,16 @@ def _conflict(conflict: Conflict, turn: int) -> str:
         f'{" · " + esc(cl.published) if cl.published else ""}</div></div>'
         for cl in conflict.claims)
     note = f'<div class="muted">{esc(conflict.note)}</div>' if conflict.note else ""
-    return (f'<div class="conflict"><div class="conflict-title">Sources disagree on a '
+    title = ("This article contradicts itself on a" if conflict.same_article
+             else "Sources disagree on a")
+    return (f'<div class="conflict"><div class="conflict-title">{title} '
             f'{esc(conflict.kind)}</div><div class="claims">{claims}</div>{note}</div>')
 
 
 def _article_card(c: Citation, article: Article | None) -> str:
-    if article is not None and article.text[c.start:c.end] == c.quote:
-        body = highlighted(article.text, c.start, c.end)
+    if article is not None and all(article.text[q.start:q.end] == q.quote for q in c.quotes):
+        body = highlighted(article.text, c.start, c.end,
+                           tuple((q.start, q.end) for q in c.also))
     else:  # article gone or changed since the answer: show the passage it came from
         body = highlighted(c.passage, c.start - c.passage_start, c.end - c.passage_start)
     dates = _dates(c)
@@ -185,7 +237,8 @@ def _source_item(c: Citation, turn: int, active: bool) -> str:
     return (f'<li class="{cls}"><a class="src-link" href="#cite-{turn}-{c.number}">'
             f'<span class="num">[{c.number}]</span> {esc(c.title)}</a>'
             f'<div class="src-meta">{meta_line(c.source, c.published)}</div>'
-            f"<blockquote>{esc(c.quote)}</blockquote>{_dates(c)}</li>")
+            + "".join(f"<blockquote>{esc(q.quote)}</blockquote>" for q in c.quotes)
+            + f"{_dates(c)}</li>")
 
 
 def _closest_panel(answer: Answer) -> str:
@@ -235,19 +288,56 @@ def upload_report(report: IndexReport | None, problems: Sequence[FileProblem] = 
 HEADER = ('<div class="app-head"><div class="app-title">News assistant</div>'
           '<div class="app-sub">Answers quote the indexed articles and nothing else. '
           "Click a marker like [1] to read the sentence in its article.</div></div>")
+# Above the upload box: the metadata each format can carry (index/metadata.py, readers.py).
+UPLOAD_NOTE = ('<div class="note">Metadata read: <b>.txt/.md</b> header '
+               "lines at the top (Title:, Published:, By … | Outlet, Source:, URL:) · <b>.html</b> "
+               "page title, site name, date · <b>.json/.jsonl</b> title, date, source, url.</div>")
 CHAT_PLACEHOLDER = ('<div class="chat-hint"><b>Ask a question about the indexed news.</b><br>'
                     "Every sentence of an answer is quoted from an article; when none answers, "
                     "the assistant says so.</div>")
 
-# The page script: a click on any "#cite-<turn>-<n>" link (answer markers, source list,
+# The page script. A click on any "#cite-<turn>-<n>" link (answer markers, source list,
 # conflict claims) asks the server for that citation through a hidden button, instead
 # of navigating. Markup arrives sanitised (data-* attributes are dropped), so the link's
-# href is the only channel.
+# href is the only channel. A click on an answer's copy button copies the hidden text
+# beside it. On a phone-sized screen the sidebar (a full-screen drawer there) starts
+# closed. Notices (toasts) are placed over the chat box, the column where questions are
+# asked, so they never cover the source panel.
 HEAD = """<script>
 (() => {
   const REF = /^#cite-(\\d+)-(\\d+)$/;
+  const copy = async (text, button) => {
+    let ok = false;
+    try {
+      if (navigator.clipboard && window.isSecureContext) {
+        await navigator.clipboard.writeText(text);
+        ok = true;
+      }
+    } catch (e) { ok = false; }
+    if (!ok) {  // plain http on a network address: no clipboard API
+      const area = document.createElement('textarea');
+      area.value = text;
+      area.setAttribute('readonly', '');
+      area.style.cssText = 'position:fixed;top:0;left:0;opacity:0';
+      document.body.appendChild(area);
+      area.select();
+      try { ok = document.execCommand('copy'); } catch (e) { ok = false; }
+      area.remove();
+    }
+    button.textContent = ok ? 'Copied \u2713' : 'Copy failed: select the text in the copy box';
+    setTimeout(() => { button.textContent = 'Copy answer'; }, 2000);
+  };
   document.addEventListener('click', (event) => {
-    const link = event.target instanceof Element ? event.target.closest('a[href^="#cite-"]') : null;
+    const target = event.target instanceof Element ? event.target : null;
+    const button = target ? target.closest('button.copy-btn') : null;
+    if (button) {
+      event.preventDefault();
+      event.stopPropagation();
+      const text = button.parentElement.querySelector('.copy-text');
+      copy(text ? text.textContent : '', button);
+      return;
+    }
+    const link = target ? target.closest('a[href^="#cite-"]') : null;
     const m = link ? REF.exec(link.getAttribute('href') || '') : null;
     if (!m) return;
     event.preventDefault();
@@ -256,6 +346,29 @@ HEAD = """<script>
     const go = document.getElementById('cite-go');
     if (go) go.click();
   }, true);
+  const narrow = window.matchMedia('(max-width: 768px)');
+  const started = Date.now();
+  const closeDrawer = setInterval(() => {
+    const bar = document.querySelector('#sidebar.open');
+    if (bar && narrow.matches) bar.querySelector('.toggle-button')?.click();
+    if (bar || !narrow.matches || Date.now() - started > 60000) clearInterval(closeDrawer);
+  }, 100);
+  let queued = false;
+  const placeNotices = () => {
+    queued = false;
+    const chat = document.getElementById('chat');
+    if (!chat) return;
+    const r = chat.getBoundingClientRect(), root = document.documentElement;
+    root.style.setProperty('--na-note-left', `${Math.max(8, r.left + 8)}px`);
+    root.style.setProperty('--na-note-width', `${Math.max(160, r.width - 16)}px`);
+    root.style.setProperty('--na-note-top',
+                           `${Math.max(8, Math.min(r.top + 8, window.innerHeight - 160))}px`);
+    root.classList.add('na-notices');
+  };
+  const queue = () => { if (!queued) { queued = true; requestAnimationFrame(placeNotices); } };
+  window.addEventListener('resize', queue);
+  window.addEventListener('scroll', queue, {capture: true, passive: true});
+  new MutationObserver(queue).observe(document.documentElement, {childList: true, subtree: true});
 })();
 </script>"""
 READ_CITE_JS = "(target, session) => [window.newsAssistantCite || target, session]"
@@ -264,6 +377,8 @@ SCROLL_MARK_JS = """() => { setTimeout(() => {
   if (m) m.scrollIntoView({block: 'center'});
 }, 50); }"""
 SCROLL_BOX_JS = """() => { setTimeout(() => {
+  const panel = document.getElementById('sources');
+  if (panel) panel.scrollTop = 0;  // a new answer's panel starts at its summary
   const m = document.querySelector('#sources mark.hl');
   const box = m ? m.closest('.src-text') : null;
   if (box) box.scrollTop = Math.max(0, m.offsetTop - box.clientHeight / 3);
@@ -288,8 +403,23 @@ a.cite, span.cite { display: inline-block; padding: 0 5px; margin: 0 1px; border
   background: var(--color-accent-soft); color: var(--color-accent) !important;
   font-size: .78em; font-weight: 600; text-decoration: none !important; vertical-align: 1px; }
 a.cite:hover { background: var(--color-accent); color: white !important; }
+/* The right column fits the window: the source panel takes what the copy box leaves and
+   scrolls inside its own box (Gradio sets the block's overflow inline, hence !important). */
+#source-col { height: calc(100vh - 32px); min-height: 460px; flex-wrap: nowrap; }
 #sources { border: 1px solid var(--border-color-primary); border-radius: 12px; padding: 14px;
-  background: var(--block-background-fill); min-height: 62vh; max-height: 78vh; overflow-y: auto; }
+  background: var(--block-background-fill); flex: 1 1 0; min-height: 220px;
+  overflow-y: auto !important; overscroll-behavior: contain; }
+#copy-answer { flex: 0 0 auto; }
+#copy-answer textarea { max-height: 8.5em; overflow-y: auto !important; }
+/* Notices sit over the top of the chat box (positions set by the page script). */
+html.na-notices .toast-wrap { top: var(--na-note-top) !important; left: var(--na-note-left) !important;
+  right: auto !important; width: var(--na-note-width) !important; max-width: 440px;
+  align-items: stretch; }
+#chat .msg-copy { margin-top: 6px; }
+#chat button.copy-btn { font-size: .78rem; padding: 1px 8px; border-radius: 6px; cursor: pointer;
+  border: 1px solid var(--border-color-primary); background: var(--background-fill-secondary);
+  color: var(--body-text-color-subdued); }
+#chat button.copy-btn:hover { color: var(--color-accent); border-color: var(--color-accent); }
 .src-empty { color: var(--body-text-color-subdued); padding: 24px 8px; text-align: center; }
 .src-summary { display: flex; flex-wrap: wrap; gap: 6px; margin-bottom: 10px; }
 .pill { background: var(--background-fill-secondary); border: 1px solid var(--border-color-primary);
@@ -310,6 +440,7 @@ a.cite:hover { background: var(--color-accent); color: white !important; }
   font-size: .9rem; line-height: 1.55; padding-right: 6px; }
 mark.hl { background: #fde68a; color: inherit; padding: 1px 0; border-radius: 3px;
   box-shadow: 0 0 0 2px #fde68a; }
+mark.hl-also { background: #fef3c7; color: inherit; padding: 1px 0; border-radius: 3px; }
 .src-list-title { font-weight: 600; font-size: .88rem; margin: 4px 0 6px; }
 ol.src-list { list-style: none; padding: 0; margin: 0; display: flex; flex-direction: column;
   gap: 8px; }

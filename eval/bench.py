@@ -172,7 +172,7 @@ def score_question(q: Question, answer: Any, ranks: dict[str, list[str]],
         row[f"{mode}.mrr"] = reciprocal_rank(docs, q.gold) if q.gold else 0.0
         for k in (5, 10):
             row[f"{mode}.choice@{k}"] = float(any(has(texts.get(c, "")) for c in chunks[:k]))
-    cites = answer.citations
+    cites = [q for c in answer.citations for q in c.quotes]  # every quoted sentence
     wrong = [c for c in q.choices if c != q.correct]
     row.update({
         "answer_contains": float(not answer.abstained and has(answer.text)),
@@ -185,7 +185,7 @@ def score_question(q: Question, answer: Any, ranks: dict[str, list[str]],
         "gold_cited": float(any(c.doc_id in q.gold for c in cites)),
         "ask_is_fused_prefix": [p.chunk_id for p in answer.retrieved]
         == ranks["fused"][: len(answer.retrieved)],
-        "cited": [c.doc_id for c in cites],
+        "cited": [c.doc_id for c in answer.citations],
     })
     return row
 

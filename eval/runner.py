@@ -236,8 +236,14 @@ def _span_rr(ranked: Sequence[m.Span], gold: Sequence[m.Span]) -> float:
 
 
 def _cited_text(c: Any) -> str:
-    # the quote is normally inside its passage; keep it when a sentence straddles chunks
-    return str(c.passage) if c.quote in c.passage else f"{c.quote} {c.passage}"
+    # the quote is normally inside its passage; keep it when a sentence straddles chunks.
+    # One citation is one article: every sentence the answer quotes from it is cited text.
+    parts: list[str] = []
+    for q in getattr(c, "quotes", (c,)):
+        text = str(q.passage) if q.quote in q.passage else f"{q.quote} {q.passage}"
+        if text not in parts:
+            parts.append(text)
+    return " ".join(parts)
 
 
 # --- gold evidence in the cleaned articles -------------------------------------------------

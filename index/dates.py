@@ -79,6 +79,8 @@ _FUTURE = re.compile(
     r"\b(?:will|shall|won't|(?:is|are|was|were) (?:expected|scheduled|due|set|going) to|"
     r"plans? to|until|till)\b|'ll\b", re.I)
 _ABSOLUTE = [pattern for kind, pattern, _ in _PATTERNS if kind == "absolute"]
+# 12.06.2022 (dots: day first), 06/12/2022 and 06-12-2022 (slashes, dashes: either order)
+_NUMERIC = re.compile(r"(\d{1,2})([./-])(\d{1,2})\2(\d{4})")
 _LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
@@ -98,15 +100,15 @@ def parse_date(value: str) -> str | None:
     m = re.match(r"(\d{4})[-/.]?(\d{1,2})[-/.]?(\d{1,2})(?:$|[T\s/_])", value)
     if m:
         return _iso(int(m[1]), int(m[2]), int(m[3]))
-    m = re.fullmatch(r"(\d{1,2})([./])(\d{1,2})\2(\d{4})", value)
+    m = _NUMERIC.fullmatch(value)
     if m:  # 12.06.2022 is day-first; with slashes only an unambiguous order is accepted
         first, second, year = int(m[1]), int(m[3]), int(m[4])
         if m[2] == ".":
             return _iso(year, second, first)
-        if first > 12 or second > 12:
-            day, month = (first, second) if first > 12 else (second, first)
-            return _iso(year, month, day)
-        return None
+        if ambiguous(value):
+            return None
+        day, month = (first, second) if first > 12 else (second, first)
+        return _iso(year, month, day)
     for pattern in _ABSOLUTE:
         m = pattern.search(value)
         if m and m["year"]:
@@ -115,6 +117,20 @@ def parse_date(value: str) -> str | None:
         return parsedate_to_datetime(value).date().isoformat()
     except (TypeError, ValueError, IndexError):
         return None
+
+
+def ambiguous(value: str) -> tuple[str, str] | None:
+    """The two days a date like '01/02/2022' can be, day first and month first
+    (('2022-02-01', '2022-01-02')); None when it is not such a date or reads one way only
+    ('13/02/2022', '05/05/2022'). ``parse_date`` refuses exactly these."""
+    m = _NUMERIC.fullmatch(value.strip())
+    if not m or m[2] == ".":
+        return None
+    first, second, year = int(m[1]), int(m[3]), int(m[4])
+    day_first, month_first = _iso(year, second, first), _iso(year, first, second)
+    if day_first and month_first and day_first != month_first:
+        return day_first, month_first
+    return None
 
 
 def resolve_dates(text: str, published: str | None) -> tuple[DatedSpan, ...]:

@@ -493,7 +493,7 @@ def _own_id(item: RawArticle, taken: dict[str, str | None]) -> RawArticle:
     run gets an id of its own (otherwise it would silently replace that article). Stored
     paths are absolute; a relative one left by an older version is not compared."""
     old = taken.get(item.doc_id)
-    if (item.url is None and item.path and old and os.path.isabs(old) and os.path.exists(old)
+    if (item.doc_id != item.url and item.path and old and os.path.isabs(old) and os.path.exists(old)
             and os.path.realpath(old) != os.path.realpath(item.path)):
         return replace(item, doc_id=f"{item.doc_id}~{text_hash(os.path.realpath(item.path))[:8]}")
     return item

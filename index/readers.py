@@ -4,11 +4,14 @@ Supported: .txt, .md, .html/.htm (one article per file) and .json/.jsonl (record
 of records, ``{"articles": [...]}`` or RealTime QA's ``{"search_result": [...]}``).
 Every file that cannot be used becomes a ``FileProblem`` naming the file and the fix.
 Records with the same url are read once: the copy with the longest text wins, because
-search dumps often repeat a page as a short teaser before the full article.
+search dumps often repeat a page as a short teaser before the full article. A .txt/.md
+file's leading header lines (``Published: March 14, 2023``, ``By Jane Doe | Outlet``,
+``Source:``, ``URL:``, ``Title:``) and a page's head are its metadata (``index.metadata``).
 
 Identity: an article's ``path`` is the absolute path of its file (the folder it was found
 under resolved, so the working directory does not matter); a record's id is its url, else
-its ``id`` field scoped by its file (``feed#7``), else its position (``feed#3``). An id
+its ``id`` field scoped by its file (``feed#7``), else its position (``feed#3``); any other
+file's article has its file name as id (a header url does not change it). An id
 repeated inside one file keeps both records (the later under a suffixed id) and yields a
 ``FileWarning``. Every metadata field (title, outlet, url, date, id) is cleaned of control
 characters as it is read (``index.cleaning.clean_field``).
@@ -24,10 +27,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple
-from urllib.parse import urlsplit
 
 from index.cleaning import clean_field
 from index.dates import parse_date
+from index.metadata import read_header, read_html_head, url_outlet
 from index.models import FileProblem, FileWarning, RawArticle
 
 SUPPORTED = (".htm", ".html", ".json", ".jsonl", ".md", ".txt")
@@ -96,9 +99,20 @@ def iter_articles(paths: Sequence[str | Path], max_file_mb: float = 20.0) -> Ite
         again = kept.pop(f_no, None)
         for pos, item in enumerate(again if again is not None
                                    else _read(f, ids[f.path], limit, max_file_mb)):
-            winner = best.get(item.url or "", (0, f_no, pos)) if isinstance(item, RawArticle) else None
+            # records are identified by their url; a .txt/.md header url leaves its file's id
+            url = item.url if isinstance(item, RawArticle) and item.doc_id == item.url else None
+            winner = best.get(url, (0, f_no, pos)) if url else None
             if winner is None or winner[1:] == (f_no, pos):
                 yield item  # a duplicate url is skipped: its longest copy is yielded instead
+
+
+def find_files(paths: Sequence[str | Path]) -> list[Path]:
+    """The files ``iter_articles`` would read in ``paths`` (unusable paths left out)."""
+    files: list[_File] = []
+    for given in paths:
+        for _ in _collect(Path(given), files):
+            pass
+    return [f.path for f in files]
 
 
 def _collect(given: Path, files: list[_File]) -> Iterator[FileProblem]:
@@ -188,10 +202,23 @@ def _read(f: _File, stem: str, limit: int, max_mb: float) -> Iterator[Item]:
     elif suffix in (".html", ".htm"):
         yield _read_html(text, source, stem)
     else:
-        title = None
-        if suffix == ".md":
-            title, text = _strip_markdown(text)
-        yield RawArticle(doc_id=stem, text=text, title=clean_field(title), path=source)
+        yield from _read_text(text, path, source, stem, markdown=suffix == ".md")
+
+
+def _read_text(text: str, path: Path, source: str, stem: str, markdown: bool) -> Iterator[Item]:
+    """A .txt/.md article: its header block as metadata (a warning for a header line that
+    could not be used), the rest as its text."""
+    head = read_header(text)
+    if not head.body.strip():
+        yield FileProblem(str(path), "only header lines, no article text — put the text "
+                          "below the header lines")
+        return
+    if head.remarks:
+        yield FileWarning(str(path), "; ".join(head.remarks) + " — the article was indexed "
+                          "without it; write the date as 2023-03-14 or March 14, 2023")
+    title, body = _strip_markdown(head.body) if markdown else (None, head.body)
+    yield RawArticle(doc_id=stem, text=body, title=head.title or clean_field(title), path=source,
+                     source=head.source, url=head.url, published=head.published)
 
 
 def decode(data: bytes) -> str | None:
@@ -337,10 +364,6 @@ def _record(rec: Any, stem: str, tag: str, source: str) -> RawArticle | str | No
 
     url = first_str(_URL_KEYS)
     raw_date = first_str(_DATE_KEYS)
-    try:
-        domain = urlsplit(url).hostname if url else None
-    except ValueError:  # e.g. "http://[::1" — the url is kept, it just names no outlet
-        domain = None
     own_id = first_str(_ID_KEYS)
     # an id field is scoped by its file: two feeds numbering their records 1, 2, ... are
     # four articles, not two (a url is global: the same page in two feeds is one article)
@@ -348,32 +371,14 @@ def _record(rec: Any, stem: str, tag: str, source: str) -> RawArticle | str | No
     return RawArticle(
         doc_id=doc_id, text=text, url=url, path=source,
         title=first_str(_TITLE_KEYS), published=parse_date(raw_date) if raw_date else None,
-        source=first_str(_SOURCE_KEYS) or (domain.removeprefix("www.") if domain else None))
+        source=first_str(_SOURCE_KEYS) or url_outlet(url))
 
 
 def _read_html(html: str, source: str, stem: str) -> RawArticle:
     """Metadata from the page head; the html itself stays in ``text`` for cleaning."""
-    from selectolax.lexbor import LexborHTMLParser
-
-    tree = LexborHTMLParser(html)
-
-    def meta(*selectors: str) -> str | None:
-        for sel in selectors:
-            node = tree.css_first(sel)
-            if node is not None:
-                value = node.attributes.get("content") or node.attributes.get("datetime")
-                value = clean_field(value or node.text(strip=True))
-                if value:
-                    return value
-        return None
-
-    published = meta('meta[property="article:published_time"]', 'meta[name="pubdate"]',
-                     'meta[itemprop="datePublished"]', "time[datetime]")
-    return RawArticle(
-        doc_id=stem, text=html, is_html=True, path=source,
-        title=meta("h1", 'meta[property="og:title"]', "title"),
-        source=meta('meta[property="og:site_name"]'),
-        published=parse_date(published) if published else None)
+    head = read_html_head(html)
+    return RawArticle(doc_id=stem, text=html, is_html=True, path=source, title=head.title,
+                      source=head.source, url=head.url, published=head.published)
 
 
 def _strip_markdown(text: str) -> tuple[str | None, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -15,20 +14,16 @@ import pytest
 
 from assistant import Assistant
 from index.settings import Settings
+from tests.helpers import free_port
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
 def chroma_server(tmp_path: Path) -> Iterator[int]:
     exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([exe, "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1",
                              "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
@@ -71,6 +66,6 @@ def test_index_and_ask_through_a_chroma_server(chroma_server, tmp_path, embedder
 def test_unreachable_server_gives_a_clear_error(tmp_path, embedder, seeds_copy) -> None:  # type: ignore[no-untyped-def]
     from index.errors import StoreError
 
-    settings = Settings(store_dir=tmp_path / "local", chroma_host="127.0.0.1", chroma_port=_free_port())
+    settings = Settings(store_dir=tmp_path / "local", chroma_host="127.0.0.1", chroma_port=free_port())
     with pytest.raises(StoreError, match="cannot open the Chroma store"):
         Assistant(settings=settings, model=embedder).index([seeds_copy])

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from index.cleaning import clean_article
-from index.dates import parse_date, resolve_dates
+from index.dates import ambiguous, parse_date, resolve_dates
 from index.models import RawArticle
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -143,6 +143,9 @@ def test_day_before_counts_from_the_last_mentioned_date() -> None:
         ("13/06/2022", "2022-06-13"),
         ("06/13/2022", "2022-06-13"),
         ("06/12/2022", None),  # ambiguous day/month: not guessed
+        ("06-12-2022", None),
+        ("13-06-2022", "2022-06-13"),
+        ("05/05/2022", "2022-05-05"),  # both readings are the same day
         ("June 12", None),  # no year: not invented
         ("2022-02-30", None),
         ("yesterday", None),
@@ -151,6 +154,18 @@ def test_day_before_counts_from_the_last_mentioned_date() -> None:
 )
 def test_parse_date(value: str, expected: str | None) -> None:
     assert parse_date(value) == expected
+
+
+@pytest.mark.parametrize(("value", "readings"), [
+    ("01/02/2022", ("2022-02-01", "2022-01-02")),
+    (" 3-4-2022 ", ("2022-04-03", "2022-03-04")),
+    ("13/02/2022", None), ("05/05/2022", None), ("01.02.2022", None), ("2022-01-02", None),
+    ("31/02/2022", None), ("March 14, 2023", None),
+])
+def test_ambiguous_names_both_readings_of_exactly_the_dates_parse_date_refuses(
+        value: str, readings: tuple[str, str] | None) -> None:
+    assert ambiguous(value) == readings
+    assert (parse_date(value) is None) == (readings is not None or value == "31/02/2022")
 
 
 @settings(max_examples=200, deadline=None)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -39,7 +38,7 @@ from eval.schema import load_items
 from index.chunking import split_sentences
 from index.errors import MissingExtraError
 from index.settings import Settings
-from tests.helpers import markers_in_order
+from tests.helpers import free_port, markers_in_order
 
 ROOT = Path(__file__).resolve().parents[1]
 ITEMS = {item.id: item for item in load_items(ROOT / "eval" / "seeds.jsonl")}
@@ -200,18 +199,13 @@ def test_instructions_inside_an_article_do_not_steer_answers(
 # --- a real OpenAI-compatible server ---------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 @pytest.fixture(scope="module")
 def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """``python -m llama_cpp.server`` with the packaged Gemma on 127.0.0.1: (base URL, API key)."""
     from assistant.llm import packaged_gguf
 
-    port, key = _free_port(), "sk-test-" + secrets.token_hex(12)
+    port, key = free_port(), "sk-test-" + secrets.token_hex(12)
     log = tmp_path_factory.mktemp("llm-server") / "server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -276,7 +270,7 @@ def test_server_errors_never_show_the_api_key(
 @pytest.mark.server
 def test_a_server_that_is_down_is_named_in_the_error(
         seeds_assistant: Assistant, embedder: object) -> None:
-    url = f"http://127.0.0.1:{_free_port()}/v1"
+    url = f"http://127.0.0.1:{free_port()}/v1"
     a = llm_copy(seeds_assistant, embedder, answerer="openai", llm_base_url=url,
                  llm_timeout=10)
     with pytest.raises(LLMError, match="is the server running"):

@@ -43,6 +43,26 @@ def test_borrell_role_conflict_is_surfaced(seeds_assistant) -> None:  # type: ig
             assert claim.citations and all(1 <= n <= len(answer.citations) for n in claim.citations)
 
 
+def test_an_article_that_contradicts_itself_is_not_called_sources_disagreeing(seeds_assistant) -> None:  # type: ignore[no-untyped-def]
+    # seed 000 calls Borrell both "head of diplomacy of the EU" and "President of the European
+    # Parliament": one article, so it contradicts itself; no second source disagrees
+    answer = seeds_assistant.ask("What is Josep Borrell's role?")
+    conflict = next(c for c in answer.conflicts if c.kind == "role")
+    assert conflict.same_article
+    assert {n for cl in conflict.claims for n in cl.citations} == {answer.citations[0].number}
+    assert conflict.note.startswith("this article contradicts itself on the role")
+    assert not any("sources disagree" in n for n in answer.notes)
+
+
+def test_rewrites_naming_different_people_are_no_name_conflict(seeds_assistant) -> None:  # type: ignore[no-untyped-def]
+    # "Macron expressed his willingness …" and "Western countries should …" are one claim
+    # written twice, not a disagreement about a name ("Emmanuel Macron vs Western")
+    answer = seeds_assistant.ask("Under what condition did Macron say Russia could be given "
+                                 "security guarantees?")
+    assert not answer.abstained
+    assert not [c for c in answer.conflicts if c.kind == "name"], answer.notes
+
+
 def test_conflicting_numbers_across_articles_are_both_shown(make_assistant, tmp_path) -> None:  # type: ignore[no-untyped-def]
     folder = tmp_path / "feed"
     folder.mkdir()
@@ -58,6 +78,8 @@ def test_conflicting_numbers_across_articles_are_both_shown(make_assistant, tmp_
     values = {cl.value for cl in answer.conflicts[0].claims}
     assert values == {"12", "19"}
     assert {c.doc_id for c in answer.citations} == {"a", "b"}
+    assert not answer.conflicts[0].same_article
+    assert answer.conflicts[0].note.startswith("the sources disagree on the number")
 
 
 @pytest.mark.parametrize(("question", "parts"), [

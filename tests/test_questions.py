@@ -51,6 +51,9 @@ def cited(answer: Answer) -> list[tuple[str, int, int]]:
     pytest.param({"since": 123}, "since must be a date like 2022-12-05", id="since=123"),
     pytest.param({"since": "yesterday-ish"}, "since must be a date", id="since=yesterday-ish"),
     pytest.param({"until": "2022-13-45"}, "until must be a date", id="until=2022-13-45"),
+    pytest.param({"since": "2023-01-01", "until": "2022-01-01"},
+                 "since 2023-01-01 is after until 2022-01-01", id="inverted-range"),
+    pytest.param({"since": "01/02/2022"}, "is ambiguous", id="since=01/02/2022"),
     pytest.param({"doc_ids": [1, 2]}, "doc_ids must be a list of text values", id="doc_ids=[1,2]"),
     pytest.param({"sources": ["TASS", 5]}, "sources must be a list of text", id="sources=[str,5]"),
     pytest.param({"sources": 5}, "sources must be", id="sources=5"),
@@ -118,8 +121,7 @@ def test_unusual_questions_answer_or_abstain(seeds_assistant: Assistant, questio
     {"sources": ["x' OR 1=1 --"]},
     {"doc_ids": ["../../etc/passwd", "$or"]},
     {"since": "2030-01-01"},
-    {"since": "2023-01-01", "until": "2022-01-01"},
-], ids=["sql-source", "odd-doc-ids", "future", "inverted-range"])
+], ids=["sql-source", "odd-doc-ids", "future"])
 def test_filters_matching_nothing_abstain_and_say_why(seeds_assistant: Assistant,
                                                       filters: dict[str, Any]) -> None:
     answer = seeds_assistant.ask(QUESTION, **filters)

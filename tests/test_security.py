@@ -36,6 +36,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from assistant import ABSTAIN_TEXT, Assistant, AssistantError, cli, ui
 from index.settings import Settings
+from tests.helpers import free_port, stop
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
@@ -50,11 +51,6 @@ HOSTILE_NAMES = ["../../etc/passwd.txt", "..\\..\\x.txt", "/abs/path.txt", "C:\\
                  "～/.bashrc.md", ".hidden.txt", "..", "../", "a/..", "y" * 300 + ".txt",
                  "\u0430\u0440ple.json", "name with spaces (1).jsonl"]
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_until_up(url: str, proc: subprocess.Popen[bytes] | None, log: Path | None) -> None:
@@ -122,15 +118,6 @@ def cli_ui(tmp_path_factory: pytest.TempPathFactory, embedder: object) -> Iterat
     finally:
         stop(proc)
 
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    """End a server process: terminate, then kill if it does not exit within 30 s."""
-    proc.terminate()
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 @pytest.fixture
@@ -224,7 +211,7 @@ def test_malformed_auth_is_refused_before_serving(auth: str, tmp_path: Path,
         raise RuntimeError(f"the UI was built despite --auth {auth!r}")
 
     monkeypatch.setattr(ui, "build", must_not_serve)
-    assert cli.main(["--store-dir", str(tmp_path), "ui", "--auth", auth]) == 2
+    assert cli.main(["--store-dir", str(tmp_path), "ui", "--port", str(free_port()), "--auth", auth]) == 2
     err = capsys.readouterr().err
     assert "--auth must look like user:password" in err and "Traceback" not in err
 
@@ -257,15 +244,16 @@ def test_only_loopback_hosts_serve_without_auth(host: str, tmp_path: Path,
         raise Built
 
     monkeypatch.setattr(ui, "build", built)
-    assert cli.main(["--store-dir", str(tmp_path), "ui", "--host", host]) == 2
+    port = ["--port", str(free_port())]  # the check that the port is free comes before launch
+    assert cli.main(["--store-dir", str(tmp_path), "ui", *port, "--host", host]) == 2
     assert capsys.readouterr().err == NO_AUTH_REFUSAL.replace("0.0.0.0", host) + "\n"
     for allowed in (["--auth", f"{USER}:{PASSWORD}"], ["--no-auth"]):
         with pytest.raises(Built):
-            cli.main(["--store-dir", str(tmp_path), "ui", "--host", host, *allowed])
+            cli.main(["--store-dir", str(tmp_path), "ui", *port, "--host", host, *allowed])
     assert capsys.readouterr().err.count("WARNING: --no-auth") == 1  # only without a password
     for loopback in ("127.0.0.1", "localhost", "LOCALHOST", "::1", "[::1]", "127.0.0.2"):
         with pytest.raises(Built):
-            cli.main(["--store-dir", str(tmp_path), "ui", "--host", loopback])
+            cli.main(["--store-dir", str(tmp_path), "ui", *port, "--host", loopback])
     assert capsys.readouterr().err == ""  # loopback: neither refused nor warned
 
 
@@ -352,7 +340,7 @@ def test_cli_and_ui_outputs_never_show_secrets(cli_ui: CliServer) -> None:
             seen[f"UI {route}"] = http.get(route).text
         # the raw queue takes every input, the session's gr.State (None at first) included
         for api_name, data in (("startup", []),
-                               ("respond", [SEED_QUESTION, [], None, "", "", []])):
+                               ("respond", [SEED_QUESTION, [], None, "", "", [], False])):
             result = call_event(http, api_name, data)
             assert result["success"], result
             seen[f"UI /{api_name}"] = json.dumps(result)

@@ -87,14 +87,43 @@ def test_pairs_are_half_positive_and_never_leave_the_claim_in_the_passage_as_a_n
     assert all(p.claim not in p.passage for p in negatives)
 
 
-def test_reranker_positive_states_the_answer_in_a_sentence_about_the_question() -> None:
+def test_reranker_group_puts_the_answer_sentence_against_its_neighbour_and_topical_ones(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rerank_data, "GROUP", 4)
     q = Question("q1", "20230106", "Which bridge did the Kestrel Harbor council vote to close?",
                  ["Old Mill bridge", "the old bridge", "Harbor tunnel", "Ferry pier"], 1, "",
                  ["https://example.test/bridge"])
-    pairs = list(rerank_data.pairs(q, {q.urls[0]: _doc()}, random.Random(0), ["Unrelated."]))
-    positives = [p.text for p in pairs if p.label == 1.0 and p.kind == "sentence:pos"]
-    assert positives == [SENTENCES[0]]
-    assert all(p.label == 0.0 for p in pairs if p.text == SENTENCES[3])
+    later = "The Kestrel council will vote on next year's budget in December."
+    doc = _doc([*SENTENCES, later])
+    groups = list(rerank_data.groups(q, {q.urls[0]: doc}, random.Random(0), ["Unrelated."]))
+    sentence = [g for g in groups if g.unit == "sentence"]
+    assert len(sentence) == 1
+    group = sentence[0]
+    assert group.texts[0] == SENTENCES[0] and group.kinds[0] == "pos"
+    kinds = dict(zip(group.texts, group.kinds, strict=True))
+    assert kinds[SENTENCES[1]] == "neighbour"  # the answer is in the sentence before it
+    assert kinds[later] == "topical"  # about the council's vote, without the answer
+    assert not any(rerank_data.states(t, q.correct) for t in group.texts[1:])
+
+
+def test_reranker_negatives_never_hold_the_distinctive_word_of_the_answer(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """"Sesame seeds" is the answer: a sentence saying "sesame" is no negative, even though
+    it does not state the whole choice."""
+    monkeypatch.setattr(rerank_data, "GROUP", 4)
+    sentences = ["The FDA added Sesame seeds to the list of major food allergens on Tuesday.",
+                 "Starting January 1, sesame joins the list of major food allergens.",
+                 "The FDA list of major food allergens now has nine entries, the agency said.",
+                 "Food allergens must be labelled, according to the FDA list rules."]
+    q = Question("q2", "20230106", "Which seed did the FDA add to its list of major food allergens?",
+                 ["Chia seeds", "Sesame seeds", "Pumpkin seeds", "Poppy seeds"], 1, "",
+                 ["https://example.test/fda"])
+    doc = Doc(q.urls[0], "Sesame", " ".join(sentences), sentences, [" ".join(sentences)])
+    groups = list(rerank_data.groups(q, {q.urls[0]: doc}, random.Random(0), ["Unrelated."]))
+    assert [g.texts[0] for g in groups if g.unit == "sentence"] == [sentences[0]]
+    negatives = [t for g in groups for t in g.texts[1:]]
+    assert sentences[2] in negatives and sentences[3] in negatives
+    assert not any("sesame" in t.lower() for t in negatives)
 
 
 def test_dev_weeks_are_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -1,6 +1,6 @@
 """The chat UI in a real browser (Debian Chromium via Playwright) on a real index of the seeds.
 
-The app starts on an empty store, so the first page load indexes the seed folder the
+The app starts on an empty store, so it indexes the seed folder from server start, the
 way a first-time user sees it. Screenshots go to test-artifacts/, question→answer times
 to test-artifacts/ui_timings.json.
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,8 +20,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from assistant import ABSTAIN_TEXT, Assistant, NoIndexError, ui
+from assistant import ABSTAIN_TEXT, Assistant, NoIndexError, render, ui
 from index.settings import Settings
+from tests.helpers import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -32,6 +32,11 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 SEED_QUESTION = "On which TV channel did Macron speak about security guarantees for Russia?"
+# five articles, each quoted: a source panel taller than any window
+MANY_SOURCES = "Which outlets reported that Russia needs security guarantees?"
+OUTLETS_QUESTION = "Which outlets reported Macron's TF1 interview?"
+# the window sizes a new user tried (issue #15): two desktops and a phone
+WINDOWS = [(1440, 1022), (1280, 720), (390, 844)]
 # a follow-up that names nothing itself: only the conversation says who "he" is
 CONVERSATION = ("What did Josep Borrell say about security guarantees?", "Where did he say it?")
 WAIT_MS = 240_000  # the first load indexes the seeds on a busy 2-core machine
@@ -40,22 +45,14 @@ SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Assistant]]:
-    """The UI served on 127.0.0.1 over an empty store that the first page load fills."""
+    """The UI served on 127.0.0.1 over an empty store that it fills with the seeds."""
     store = tmp_path_factory.mktemp("ui-store")
     assistant = Assistant(settings=Settings(store_dir=store))
-    demo = ui.build(assistant, seeds=ROOT / "seeds")
-    demo.queue()
-    port = _free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-                **ui.launch_options(assistant))
+    port = free_port()
+    demo = ui.launch(assistant, port=port, seeds=ROOT / "seeds", block=False)
     yield f"http://127.0.0.1:{port}/", assistant
     demo.close()
     assistant.close()
@@ -77,9 +74,9 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
-def open_app(browser: Any, url: str) -> Any:
+def open_app(browser: Any, url: str, width: int = 1440, height: int = 900) -> Any:
     """A fresh browser session on the app, with every alert/confirm dialog recorded."""
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context = browser.new_context(viewport={"width": width, "height": height})
     pg = context.new_page()
     pg.dialogs = []
     pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
@@ -128,21 +125,23 @@ MARK_IN_VIEW = """() => {
 }"""
 
 
-def test_first_load_indexes_the_seeds_with_visible_progress(
+def test_first_load_shows_the_seeds_indexed_from_server_start(
         app: tuple[str, Assistant], browser: Any) -> None:
     try:
-        first_run = app[1].status().articles == 0
+        indexing = app[1].status().articles < 5
     except NoIndexError:
-        first_run = True
+        indexing = True
     page = open_app(browser, app[0])
-    if first_run:
-        page.locator("#status .progress-level", has_text="indexing").wait_for(timeout=WAIT_MS)
+    if indexing:  # the server started indexing; the page shows how far it got
+        page.wait_for_selector("#status .progress-level, #status :text('articles')",
+                               timeout=WAIT_MS)
         shot(page, "00_first_run_progress")
     page.wait_for_selector("#status :text('articles')", timeout=WAIT_MS)
     status = page.inner_text("#status")
     assert "5 articles" in status and "chunks" in status
-    if first_run:
-        assert "Indexed 5 seed article(s)" in status
+    assert "Indexed 5 seed article(s)" in status
+    note = page.inner_text("#upload-note")  # which metadata each format can carry
+    assert "Published:" in note and "By … | Outlet" in note and ".html" in note
     page.click("#outlets input")  # the outlet filter offers the outlets of the index
     page.get_by_role("option", name="Reuters").wait_for()
     page.keyboard.press("Escape")
@@ -174,6 +173,43 @@ def test_cited_answer_and_clicked_marker_highlights_the_sentence(
         assert f"as of {expected.as_of}" in panel
     copied = page.input_value("#copy-answer textarea")
     assert "[1]" in copied and expected.citations[0].title in copied
+
+
+def test_answer_starts_with_the_short_answer_and_its_marker(page: Any, app: tuple[str, Assistant]) -> None:
+    expected = app[1].ask(SEED_QUESTION)
+    assert expected.short is not None and expected.short.text == "TF1"
+    bubble = ask(page, SEED_QUESTION, "fact first")
+    shown = " ".join(bubble.locator(".msg-a").inner_text().split())
+    assert shown.startswith(f"TF1 [{expected.short.citation}] — The West must consider"), shown
+    assert "This is what" in shown and not shown.startswith("This is what")
+    shot(page, "02b_fact_first")
+    # the short answer's marker opens the article it was copied from, its sentence highlighted
+    bubble.locator("a.cite", has_text=f"[{expected.short.citation}]").first.click()
+    page.wait_for_function(MARK_IN_VIEW, timeout=30_000)
+    assert "TF1" in page.inner_text("#sources mark.hl")
+    article = app[1].document(expected.short.doc_id)
+    assert article.title in page.inner_text("#sources .src-article .src-title")
+
+
+def test_outlets_question_names_the_outlets_with_their_markers(
+        page: Any, app: tuple[str, Assistant]) -> None:
+    expected = app[1].ask(OUTLETS_QUESTION)
+    assert expected.coverage is not None
+    bubble = ask(page, OUTLETS_QUESTION, "outlets")
+    shown = " ".join(bubble.locator(".msg-a").inner_text().split())
+    assert shown.startswith("Reported by ")
+    opening = shown.split(". ")[0]
+    for c in expected.citations:  # every article by its outlet, or by its title without one
+        name = c.source or c.title[:30]
+        assert name in opening and f"[{c.number}]" in opening, (name, opening)
+    assert "Reuters" in opening and "korrespondent" in opening
+    shot(page, "02c_outlets")
+    untitled = next(c for c in expected.citations if not c.source)
+    bubble.locator(".coverage a.cite", has_text=f"[{untitled.number}]").click()
+    page.wait_for_function(
+        "n => document.querySelector('#sources .src-article .num')?.textContent === `[${n}]`",
+        arg=untitled.number, timeout=30_000)
+    assert page.locator("#sources mark.hl").inner_text().strip() == untitled.quote.strip()
 
 
 def test_unanswerable_question_abstains_with_closest_passages(page: Any) -> None:
@@ -284,3 +320,157 @@ def test_uploaded_hostile_article_is_indexed_and_shown_as_text(
     assert IMG in article and "${1+1}" in article and "{{7*7}}" in article  # no template evaluation
     for where in ("#chat", "#sources", "#upload-report"):  # ... and never became markup
         assert page.locator(f"{where} script, {where} img").count() == 0
+
+
+# What a click at the centre of the element's first line would land on, if not the element
+# or something in it (a title of two lines has a gap in the middle of its bounding box).
+COVERED_BY = """el => {
+    const r = el.getClientRects()[0];
+    const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    if (hit && el.contains(hit)) return '';
+    return hit ? `<${hit.tagName.toLowerCase()} id="${hit.id}" class="${hit.className}">`
+               + ` at ${Math.round(r.top)} of ${innerHeight}` : `nothing at ${Math.round(r.top)}`;
+}"""
+
+
+def overlaps(a: dict[str, float], b: dict[str, float]) -> bool:
+    return (a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"]
+            and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"])
+
+
+# Resolves once the page and the source panel have stopped scrolling (for 3 checks in a row).
+SCROLLING_DONE = """() => new Promise(done => {
+    let last = '', same = 0;
+    const check = () => {
+        const panel = document.getElementById('sources'),
+              text = document.querySelector('#sources .src-text');
+        const now = `${window.scrollY} ${panel.scrollTop} ${text ? text.scrollTop : ''}`;
+        same = now === last ? same + 1 : 0;
+        last = now;
+        if (same >= 3) done(true); else setTimeout(check, 60);
+    };
+    check();
+})"""
+
+
+def shows_citation(page: Any, number: int) -> None:
+    """Wait until the source panel shows citation ``number``, scrolled to its sentence."""
+    page.wait_for_function(
+        "n => document.querySelector('#sources .src-article .num')?.textContent === `[${n}]`",
+        arg=number, timeout=30_000)
+    page.wait_for_function(MARK_IN_VIEW, timeout=5_000)
+    page.evaluate(SCROLLING_DONE)
+
+
+@pytest.mark.parametrize(("width", "height"), WINDOWS, ids=[f"{w}x{h}" for w, h in WINDOWS])
+def test_every_source_item_can_be_clicked_at_every_window_size(
+        app: tuple[str, Assistant], browser: Any, width: int, height: int) -> None:
+    page = open_app(browser, app[0], width, height)
+    page.wait_for_selector("#status :text('articles')", timeout=WAIT_MS)
+    expected = app[1].ask(MANY_SOURCES)
+    assert len(expected.citations) >= 3
+    if width <= 768:  # on a phone the sidebar is a full-screen drawer: it starts closed
+        page.wait_for_function("() => !document.querySelector('#sidebar.open')", timeout=10_000)
+    ask(page, MANY_SOURCES, f"many sources {width}x{height}")
+    shot(page, f"11_many_sources_{width}x{height}")
+    items = page.locator("#sources .src-item a.src-link")
+    assert items.count() == len(expected.citations)
+    for i, citation in enumerate(expected.citations):
+        item = items.nth(i)
+        item.scroll_into_view_if_needed()
+        covered = item.evaluate(COVERED_BY)
+        assert not covered, f"source [{citation.number}] is covered by {covered}"
+        item.click(timeout=10_000)  # a real click: fails if another element would take it
+        shows_citation(page, citation.number)
+        assert page.locator("#sources mark.hl").inner_text().strip() == citation.quote.strip()
+    shot(page, f"12_last_source_{width}x{height}")
+    # Only the panel scrolled to those sources (nothing the user cannot scroll back): with
+    # the page scrolled to its top, the panel's top is in view again. The panel is taller
+    # than its box and scrolls inside it, ending above the copy box.
+    page.evaluate("() => window.scrollTo(0, 0)")
+    panel = page.locator("#sources")
+    box, copy_box = panel.bounding_box(), page.locator("#copy-answer").bounding_box()
+    assert box["y"] >= 0
+    assert panel.evaluate("p => p.scrollHeight > p.clientHeight + 50")
+    assert box["y"] + box["height"] <= copy_box["y"]
+    if width > 768:  # on a desktop both fit in the window, beside the chat
+        assert copy_box["y"] + copy_box["height"] <= height
+    if width <= 768:  # the filters are still one tap away
+        page.click("#sidebar .toggle-button")
+        page.locator("#since").wait_for()
+        page.wait_for_function("() => !!document.querySelector('#sidebar.open')")
+    page.context.close()
+
+
+@pytest.mark.parametrize(("width", "height"), WINDOWS, ids=[f"{w}x{h}" for w, h in WINDOWS])
+def test_notices_do_not_cover_the_source_card(
+        app: tuple[str, Assistant], browser: Any, width: int, height: int) -> None:
+    page = open_app(browser, app[0], width, height)
+    page.wait_for_selector("#status :text('articles')", timeout=WAIT_MS)
+    ask(page, SEED_QUESTION, f"before notice {width}x{height}")
+    # scrolled down as far as the Ask button allows: as much of the sources in view as can be
+    page.eval_on_selector("#ask", "b => b.scrollIntoView({block: 'start'})")
+    page.click("#ask")  # nothing typed: a warning
+    toast = page.locator(".toast-body", has_text="Type a question first.")
+    toast.wait_for(timeout=30_000)
+    page.wait_for_timeout(700)  # it has slid in
+    notice, card = toast.bounding_box(), page.locator("#sources .src-article").bounding_box()
+    assert notice["y"] >= 0 and notice["y"] + notice["height"] <= height  # seen ...
+    assert card["y"] < height  # ... while the card is in view too
+    assert not overlaps(notice, card)
+    if width > 768:  # beside the chat, not over the sources column at all
+        assert not overlaps(notice, page.locator("#sources").bounding_box())
+    shot(page, f"13_notice_{width}x{height}")
+    page.context.close()
+
+
+def test_each_answer_copies_itself_and_the_copy_box_follows_the_clicked_citation(
+        page: Any, app: tuple[str, Assistant]) -> None:
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"],
+                                   origin=app[0].rstrip("/"))
+    session = app[1].chat()
+    answers = [session.ask(SEED_QUESTION), session.ask(MANY_SOURCES)]
+    assert all(len(a.citations) >= 2 for a in answers)
+    ask(page, SEED_QUESTION, "copy: first answer")
+    ask(page, MANY_SOURCES, "copy: second answer")
+    bubbles = page.locator("#chat [data-testid='bot']")
+    copy_box_shows = """text => document.querySelector('#copy-answer textarea').value
+                                  .trim().split(/\\s+/).join(' ') === text"""
+    flat = [" ".join(render.answer(a).split()) for a in answers]
+    page.wait_for_function(copy_box_shows, arg=flat[1], timeout=5_000)  # the latest answer
+    for turn in (0, 1, 0):  # a marker of an answer puts that answer in the copy box
+        bubbles.nth(turn).locator("a.cite", has_text="[2]").first.click()
+        shows_citation(page, 2)
+        page.wait_for_function(copy_box_shows, arg=flat[turn], timeout=10_000)
+        assert answers[turn].citations[1].title in page.inner_text("#sources .src-article")
+    shot(page, "14_copy_box_follows_first_answer")
+    for turn in (0, 1):  # each answer's own button copies that answer with its sources
+        button = bubbles.nth(turn).locator("button.copy-btn")
+        assert button.inner_text() == "Copy answer"
+        button.click()
+        page.wait_for_function("b => b.textContent.startsWith('Copied')",
+                               arg=button.element_handle(), timeout=5_000)
+        copied = page.evaluate("() => navigator.clipboard.readText()")
+        assert copied == render.answer(answers[turn])
+        assert "Sources:" in copied and "[2]" in copied
+
+
+def test_answer_shows_its_filters_and_the_checkbox_includes_undated_articles(
+        page: Any, app: tuple[str, Assistant]) -> None:
+    page.fill("#since textarea, #since input", "2022-12-01")
+    left_out = app[1].ask(SEED_QUESTION, since="2022-12-01")
+    assert left_out.abstained and left_out.filters.undated == 3  # the dated seeds never name it
+    shown = " ".join(ask(page, SEED_QUESTION, "undated left out").inner_text().split())
+    assert ABSTAIN_TEXT in shown
+    assert ("Filters: published since 2022-12-01 · 3 undated articles left out — tick “Include "
+            "undated articles” to include them") in shown
+    shot(page, "09_filters_undated_left_out")
+    page.check("#include-undated input[type=checkbox]")
+    included = app[1].ask(SEED_QUESTION, since="2022-12-01", include_undated=True)
+    assert not included.abstained
+    bubble = ask(page, SEED_QUESTION, "undated included")
+    shown = " ".join(bubble.inner_text().split())
+    assert "Filters: published since 2022-12-01 · 3 undated articles included" in shown
+    assert "TF1" in shown and ABSTAIN_TEXT not in shown
+    assert bubble.locator("a.cite").count() == sum(len(s.citations) for s in included.sentences)
+    shot(page, "10_filters_undated_included")

@@ -7,13 +7,13 @@ from html.parser import HTMLParser
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assistant import ui_html
+from assistant import render, ui_html
 from assistant.types import ABSTAIN_TEXT, Answer, AnswerSentence, Citation, Claim, Conflict, Passage
 from assistant.ui import safe_name
 from index.models import Article, FileProblem, IndexReport, Status
 
 HOSTILE = '<script>alert(1)</script> <img src=x onerror=alert(1)> "quoted" & \'single\''
-OWN_TAGS = {"div", "span", "a", "mark", "b", "br", "ul", "ol", "li", "blockquote"}
+OWN_TAGS = {"div", "span", "a", "mark", "b", "br", "ul", "ol", "li", "blockquote", "button"}
 
 
 class _Tags(HTMLParser):
@@ -24,19 +24,27 @@ class _Tags(HTMLParser):
         self.tags: list[tuple[str, dict[str, str | None]]] = []
         self.text: list[str] = []
         self.marked: list[str] = []
+        self.hidden: list[str] = []  # text of elements with the hidden attribute
         self._in_mark = 0
+        self._hidden_depth = 0  # open <div>s since a hidden one (0: not inside one)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append((tag, dict(attrs)))
         self._in_mark += tag == "mark"
+        if self._hidden_depth or "hidden" in dict(attrs):
+            self._hidden_depth += tag == "div"
 
     def handle_endtag(self, tag: str) -> None:
         self._in_mark -= tag == "mark"
+        if self._hidden_depth and tag == "div":
+            self._hidden_depth -= 1
 
     def handle_data(self, data: str) -> None:
         self.text.append(data)
         if self._in_mark:
             self.marked.append(data)
+        if self._hidden_depth:
+            self.hidden.append(data)
 
 
 def parse(fragment: str) -> _Tags:
@@ -124,6 +132,18 @@ def test_streaming_shows_only_the_first_sentences_without_the_footer() -> None:
     assert "First" in text and "cited sentence" not in text and "as of" not in text
 
 
+def test_finished_answer_has_a_copy_button_with_its_plain_text_and_sources() -> None:
+    a = answer()
+    p = assert_inert(ui_html.answer_message(a, turn=0))
+    buttons = [attrs for tag, attrs in p.tags if tag == "button"]
+    assert len(buttons) == 1 and buttons[0]["type"] == "button"  # never submits anything
+    copied = "".join(p.hidden)  # what the page script copies, unescaped by the browser
+    assert copied == render.answer(a)
+    assert HOSTILE in copied and "Sources:" in copied and "[2] Title" in copied
+    streaming = parse(ui_html.answer_message(a, turn=0, upto=1))
+    assert not any(tag == "button" for tag, _ in streaming.tags) and not streaming.hidden
+
+
 def test_abstention_shows_the_message_notes_and_escaped_closest_passages() -> None:
     passage = Passage(chunk_id="d::0", doc_id="d", text=f"Nearby {HOSTILE}", start=0, end=10,
                       title=f"T {HOSTILE}", source=None, url=None, published=None, cluster_id="d",
@@ -133,6 +153,8 @@ def test_abstention_shows_the_message_notes_and_escaped_closest_passages() -> No
     text = "".join(assert_inert(ui_html.answer_message(a, 0)).text)
     assert ABSTAIN_TEXT in text and "Closest passages" in text and f"Nearby {HOSTILE}" in text
     assert "never mention: cup" in text
+    copied = "".join(parse(ui_html.answer_message(a, 0)).hidden)
+    assert copied == render.answer(a) and f"Nearby {HOSTILE}"[:40] in copied
     panel = "".join(assert_inert(ui_html.sources_panel(a, 0)).text)
     assert f"T {HOSTILE}" in panel and f"Nearby {HOSTILE}" in panel
 
@@ -186,3 +208,57 @@ def test_safe_name_strips_directories_and_rejects_what_cannot_be_indexed() -> No
     assert safe_name(".hidden.txt") == "hidden.txt"
     for bad in ("..", ".", "", "/", "notes.exe", "archive.tar.gz", "a.txt/.."):
         assert safe_name(bad) is None, bad
+
+
+def test_answers_and_abstentions_show_their_filters_as_text() -> None:
+    from assistant.types import Filters
+
+    dated = Filters(since="2022-12-01", sources=(f"Outlet {HOSTILE}",), undated=3)
+    for shown in (answer(filters=dated), answer(abstained=True, text=ABSTAIN_TEXT, filters=dated)):
+        text = " ".join("".join(assert_inert(ui_html.answer_message(shown, 0)).text).split())
+        assert (f"Filters: published since 2022-12-01 · outlet Outlet {HOSTILE} · 3 undated "
+                "articles left out — tick “Include undated articles” to include them") in text
+    kept = Filters(since="2022-12-01", include_undated=True, undated=3)
+    text = "".join(parse(ui_html.answer_message(answer(filters=kept), 0)).text)
+    assert "3 undated articles included" in text and "tick" not in text
+    assert "Filters:" not in "".join(parse(ui_html.answer_message(answer(), 0)).text)
+
+
+def test_short_answer_leads_with_its_marker_and_coverage_names_outlets_with_links() -> None:
+    from assistant.types import Coverage, ShortAnswer
+
+    short = ShortAnswer("4,500", "number", 1, "doc1", START + QUOTE.index("4,500"),
+                        START + QUOTE.index("4,500") + 5)
+    answer_message_text = ui_html.answer_message(answer(
+        sentences=(AnswerSentence("4,500", (1,), short=True), AnswerSentence(QUOTE, (1, 2))),
+        short=short), turn=0)
+    p = assert_inert(answer_message_text)
+    shown = " ".join("".join(p.text).split())
+    assert shown.startswith("4,500 [1] — The cited sentence says 4,500 <b>people</b> came. [1][2]")
+    assert answer_message_text.count('href="#cite-0-1"') == 2
+    reports = ((f"Outlet {HOSTILE}", 1, None), ("“A title”", 2, None))
+    covered = answer(coverage=Coverage("outlets", reports))
+    p = assert_inert(ui_html.answer_message(covered, turn=3))
+    opening = f"Reported by Outlet {HOSTILE} [1] and “A title” [2]."
+    assert " ".join("".join(p.text).split()).startswith(opening)
+    assert sum(1 for tag, attrs in p.tags if attrs.get("href") == "#cite-3-2") >= 2
+
+
+def test_a_self_contradicting_article_is_not_shown_as_sources_disagreeing() -> None:
+    same = Conflict("role", (Claim("head of diplomacy", (1,)), Claim("President of Parliament", (1,))),
+                    note="this article contradicts itself on the role [1]: …", same_article=True)
+    panel = "".join(parse(ui_html.sources_panel(answer(conflicts=(same,)), 0)).text)
+    assert "This article contradicts itself on a role" in panel and "Sources disagree" not in panel
+    bubble = "".join(parse(ui_html.answer_message(answer(conflicts=(same,)), 0)).text)
+    assert "an article contradicts itself (1)" in bubble and "sources disagree" not in bubble
+    assert "contradicts itself (role)" in render.answer(answer(conflicts=(same,)))
+
+
+def test_every_quoted_sentence_of_a_cited_article_is_listed_and_highlighted() -> None:
+    first = ARTICLE_TEXT.index("Last one.")
+    also = citation(1, quote="Last one.", start=first, end=first + len("Last one."))
+    cited = citation(1, also=(also,))
+    panel = ui_html.sources_panel(answer(citations=(cited,)), 0, active=1, article=article())
+    p = parse(panel)
+    assert QUOTE in "".join(p.marked) and "Last one." in "".join(p.marked)
+    assert panel.count('<mark class="hl">') == 1 and panel.count('<mark class="hl-also">') == 1

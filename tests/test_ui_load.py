@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 from assistant import Assistant, render, ui  # noqa: E402
 from bench import ui_load  # noqa: E402
 from index.settings import Settings  # noqa: E402
+from tests.helpers import free_port  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.server]
 
@@ -33,11 +33,6 @@ ARTIFACTS = ROOT / "test-artifacts"
 CLIENTS, PER_CLIENT = 8, 50
 MAX_SECONDS = 420  # no request starts later; at ~6 answers/s the run takes about a minute
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

@@ -33,7 +33,8 @@ RECIPE = {"verifier": {"epochs": 0.2, "lr": 5e-5}, "reranker": {"epochs": 0.8, "
 
 
 def _pairs(name: str, data: Path, work: Path) -> tuple[list[Any], list[Any]]:
-    """(train, validation) pairs, cached in ``work`` (building them reads ~15k articles)."""
+    """(train, validation) rows, cached in ``work`` (building them reads ~15k articles).
+    Verifier rows are pairs (passage, claim, label, kind); reranker rows are groups."""
     work.mkdir(parents=True, exist_ok=True)
     cache = work / f"{name}-pairs.pkl"
     if cache.exists():
@@ -54,11 +55,8 @@ def _pairs(name: str, data: Path, work: Path) -> tuple[list[Any], list[Any]]:
     for part in split:
         urls = {u for q in part for u in q.urls}
         part_docs = {u: d for u, d in docs.items() if u in urls}
-        if name == "reranker":
-            pairs = rerank_data.build(part, part_docs)
-            pairs += [rerank_data.Pair(q.qid, q.question, q.evidence, 1.0, "sentence:evidence")
-                      for q in part if q.evidence and len(q.evidence) < 600]
-            out.append([(p.query, p.text, p.label, p.kind) for p in pairs])
+        if name == "reranker":  # groups: (query, texts, kinds, unit), texts[0] the positive
+            out.append([(g.query, g.texts, g.kinds, g.unit) for g in rerank_data.build(part, part_docs)])
         else:
             pairs = verify_data.build(part, part_docs)
             out.append([(p.passage, p.claim, p.label, p.kind) for p in pairs])
@@ -72,6 +70,23 @@ def _batches(rows: list[Any], size: int, rng: random.Random) -> list[list[Any]]:
     return [[rows[i] for i in order[k : k + size]] for k in range(0, len(order), size)]
 
 
+def _group_batches(groups: list[Any], pairs: int, rng: random.Random) -> list[list[Any]]:
+    """Batches of whole groups, ``pairs`` texts each; sentence and chunk groups apart, so a
+    batch of short sentences is not padded to the length of a chunk."""
+    per = max(1, pairs // len(groups[0][1]))
+    out: list[list[Any]] = []
+    for unit in sorted({g[3] for g in groups}):
+        out += _batches([g for g in groups if g[3] == unit], per, rng)
+    rng.shuffle(out)
+    return out
+
+
+def _flatten(groups: list[Any]) -> list[Any]:
+    """Groups as (query, text, label, kind) pairs, the positive of each group first."""
+    return [(g[0], t, float(i == 0), f"{g[3]}:{k}")
+            for g in groups for i, (t, k) in enumerate(zip(g[1], g[2], strict=True))]
+
+
 def _encode(tok: Any, batch: list[Any], max_len: int) -> dict[str, Any]:
     import torch
 
@@ -82,8 +97,10 @@ def _encode(tok: Any, batch: list[Any], max_len: int) -> dict[str, Any]:
     return enc
 
 
-def evaluate(model: Any, tok: Any, rows: list[Any], max_len: int, batch: int = 64) -> dict[str, Any]:
-    """Accuracy at 0.5, ROC AUC and per-kind accuracy on ``rows``."""
+def evaluate(model: Any, tok: Any, rows: list[Any], max_len: int,
+             scores_out: list[float] | None = None, batch: int = 64) -> dict[str, Any]:
+    """Accuracy at 0.5, ROC AUC and per-kind accuracy on ``rows`` (the probabilities are
+    appended to ``scores_out`` when given)."""
     import torch
 
     model.eval()
@@ -95,6 +112,8 @@ def evaluate(model: Any, tok: Any, rows: list[Any], max_len: int, batch: int = 6
             enc.pop("labels")
             scores += torch.sigmoid(model(**enc).logits[:, 0]).tolist()
     model.train()
+    if scores_out is not None:
+        scores_out += scores
     labels = np.array([r[2] for r in rows])
     probs = np.array(scores)
     by_kind: dict[str, list[bool]] = {}
@@ -103,6 +122,23 @@ def evaluate(model: Any, tok: Any, rows: list[Any], max_len: int, batch: int = 6
     return {"n": len(rows), "accuracy": float(((probs >= 0.5) == (labels >= 0.5)).mean()),
             "auc": _auc(labels, probs),
             "by_kind": {k: round(float(np.mean(v)), 3) for k, v in sorted(by_kind.items())}}
+
+
+def evaluate_groups(model: Any, tok: Any, groups: list[Any], max_len: int) -> dict[str, Any]:
+    """How often the positive of a group ranks first (top1), its mean reciprocal rank, and
+    the pair metrics of :func:`evaluate` over the flattened groups."""
+    scores_out: list[float] = []
+    metrics = evaluate(model, tok, _flatten(groups), max_len, scores_out)
+    size = len(groups[0][1])
+    ranks: dict[str, list[int]] = {"sentence": [], "chunk": []}
+    for g, k in zip(groups, range(0, len(scores_out), size), strict=True):
+        part = scores_out[k : k + size]
+        ranks[g[3]].append(1 + sum(s > part[0] for s in part[1:]))
+    for unit, rs in ranks.items():
+        if rs:
+            metrics[f"{unit}_top1"] = round(float(np.mean([r == 1 for r in rs])), 3)
+            metrics[f"{unit}_mrr"] = round(float(np.mean([1 / r for r in rs])), 3)
+    return metrics
 
 
 def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
@@ -125,15 +161,19 @@ def train(name: str, data: Path, work: Path, epochs: float, batch: int, lr: floa
     work.mkdir(parents=True, exist_ok=True)
     rows, val = _pairs(name, data, work)
     rng = random.Random(seed)
-    val = rng.sample(val, min(3000, len(val)))
+    grouped = name == "reranker"
+    val = rng.sample(val, min(600 if grouped else 3000, len(val)))
     max_len = MAX_LEN[name]
     tok = AutoTokenizer.from_pretrained(str(model_dir()))
     model = AutoModelForSequenceClassification.from_pretrained(str(model_dir()), num_labels=1)
     # The word embeddings (30k x 384) stay as MiniLM learned them: updating them costs more
     # than the rest of a step on a CPU and a few thousand pairs cannot improve them.
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
-    steps_per_epoch = math.ceil(len(rows) / batch)
-    total = int(steps_per_epoch * epochs)
+    epoch_batches: list[list[Any]] = []
+    for e in range(math.ceil(epochs)):
+        shuffle = random.Random(seed + e)
+        epoch_batches += _group_batches(rows, batch, shuffle) if grouped else _batches(rows, batch, shuffle)
+    total = int(len(epoch_batches) / math.ceil(epochs) * epochs)
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr,
                             weight_decay=0.01)
     warm = max(1, total // 10)
@@ -150,16 +190,25 @@ def train(name: str, data: Path, work: Path, epochs: float, batch: int, lr: floa
         earlier = state.get("minutes", 0.0)
         print(f"resumed {name} at step {step}/{total}", flush=True)
     log = work / f"{name}-log.jsonl"
-    loss_fn = torch.nn.BCEWithLogitsLoss()
+    bce = torch.nn.BCEWithLogitsLoss()
     started = time.monotonic()
     model.train()
-    epoch_batches: list[list[Any]] = []
-    for e in range(math.ceil(epochs)):
-        epoch_batches += _batches(rows, batch, random.Random(seed + e))
+
+    def check(rows: list[Any]) -> dict[str, Any]:
+        return evaluate_groups(model, tok, rows, max_len) if grouped else evaluate(model, tok, rows, max_len)
+
     while step < total:
-        enc = _encode(tok, epoch_batches[step], max_len)
+        part = epoch_batches[step]
+        enc = _encode(tok, _flatten(part) if grouped else part, max_len)
         labels = enc.pop("labels")
-        loss = loss_fn(model(**enc).logits[:, 0], labels)
+        logits = model(**enc).logits[:, 0]
+        if grouped:  # listwise: the positive (first of each group) against its negatives,
+            # plus a pointwise term that keeps sigmoid(logit) a usable probability
+            by_group = logits.view(len(part), -1)
+            first = torch.zeros(len(part), dtype=torch.long)
+            loss = torch.nn.functional.cross_entropy(by_group, first) + 0.5 * bce(logits, labels)
+        else:
+            loss = bce(logits, labels)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
@@ -171,11 +220,11 @@ def train(name: str, data: Path, work: Path, epochs: float, batch: int, lr: floa
                   f"{(time.monotonic() - started) / 60:.1f} min", flush=True)
         out_of_time = (time.monotonic() - started) / 60 > limit_minutes
         if step % save_every == 0 or step == total or out_of_time:
-            metrics = evaluate(model, tok, val[:1000], max_len)
+            metrics = check(val[:250] if grouped else val[:1000])
             with open(log, "a") as handle:
                 handle.write(json.dumps({"step": step, "loss": loss.item(), **metrics}) + "\n")
-            print(f"{name} step {step}: val acc {metrics['accuracy']:.3f} auc {metrics['auc']:.3f}",
-                  flush=True)
+            print(f"{name} step {step}: " + json.dumps(
+                {k: v for k, v in metrics.items() if k != "by_kind"}), flush=True)
             torch.save({"model": model.state_dict(), "opt": opt.state_dict(),
                         "sched": sched.state_dict(), "step": step,
                         "minutes": earlier + (time.monotonic() - started) / 60},
@@ -184,8 +233,9 @@ def train(name: str, data: Path, work: Path, epochs: float, batch: int, lr: floa
         if out_of_time:
             print(f"{name}: time limit reached at step {step}/{total}; run again to resume", flush=True)
             break
-    final = evaluate(model, tok, val, max_len)
-    final.update({"steps": step, "total_steps": total, "train_pairs": len(rows),
+    final = check(val)
+    final.update({"steps": step, "total_steps": total,
+                  "train_groups" if grouped else "train_pairs": len(rows),
                   "minutes": round(earlier + (time.monotonic() - started) / 60, 1),
                   "max_len": max_len,
                   "lr": lr, "batch": batch, "epochs": epochs, "seed": seed})

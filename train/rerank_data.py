@@ -1,35 +1,41 @@
-"""Labelled (question, text) pairs for the reranker, mined from RealTime QA training weeks.
+"""Reranker training groups mined from RealTime QA training weeks.
 
-For each question, every sentence and chunk of its search results is labelled by what it
-says, not by where it ranks:
+A group is one question with one positive text and ``GROUP - 1`` negatives; the reranker
+learns to put the positive first (a softmax over the group, as listwise rerankers are
+trained), because at answer time it ranks the sentences and passages retrieval found.
+Texts are labelled by what they say, not by where they rank:
 - positive: a sentence that states the correct choice *and* is about the question (shares
-  at least two of its content words, or closely matches the quiz's evidence sentence);
-- hard negatives: sentences about the question that state a wrong choice, or none; other
-  sentences of the article holding a positive; a few easy ones from other questions.
-Chunks are positive when they hold a positive sentence. The correct choice is never the
-only signal, so a sentence that merely mentions "Buffalo Bills" is not a positive.
+  at least two of its content words, or closely matches the quiz's evidence sentence), or
+  the quiz's evidence sentence itself;
+- hard negatives, hardest first: sentences about the question that state a wrong choice,
+  the sentences just before and after a positive (the answer is in *this* sentence, not
+  the one next to it), sentences sharing the most question words without the answer,
+  and one sentence of another question's articles.
+Passage groups do the same with ~600-character chunks: a chunk holding a positive sentence
+against topical chunks without the correct choice.
 """
 
 from __future__ import annotations
 
 import random
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from assistant.facts import content_words, stem_text
 from train.weeks import Doc, Question
 
-MAX_POS, MAX_NEG, MAX_CHUNK_POS, MAX_CHUNK_NEG, EASY = 4, 10, 2, 6, 2
+GROUP = 8  # texts per group: 1 positive + 7 negatives
+MAX_GROUPS = 4  # sentence groups per question (one per positive)
+MIN_CHARS, MAX_CHARS = 25, 600
 
 
 @dataclass(frozen=True)
-class Pair:
+class Group:
     qid: str
     query: str
-    text: str
-    label: float
-    kind: str  # sentence/chunk and why: "pos", "wrong_choice", "same_doc", "topical", "easy"
+    texts: tuple[str, ...]  # texts[0] is the positive
+    kinds: tuple[str, ...]  # why each text is there: "pos", "evidence", "wrong_choice", ...
+    unit: str  # "sentence" or "chunk"
 
 
 def states(text: str, choice: str) -> bool:
@@ -43,6 +49,16 @@ def _f1(a: set[str], b: set[str]) -> float:
     return 0.0 if not common else 2 * common / (len(a) + len(b))
 
 
+def _distinctive(q: Question, index: int) -> set[str]:
+    """Content words of choice ``index`` that the question and the other choices lack
+    ("sesame" of "Sesame seeds" among "Chia seeds", "Poppy seeds", ...)."""
+    words = content_words(q.choices[index]) - content_words(q.question)
+    for i, c in enumerate(q.choices):
+        if i != index:
+            words -= content_words(c)
+    return words
+
+
 def _question_words(q: Question) -> set[str]:
     words = content_words(q.question)
     for choice in q.choices:
@@ -50,77 +66,90 @@ def _question_words(q: Question) -> set[str]:
     return words - {"which", "week", "this", "what", "who", "new"}
 
 
-def pairs(q: Question, docs: dict[str, Doc], rng: random.Random,
-          other: list[str]) -> Iterator[Pair]:
-    """The labelled pairs of one question (``other``: sentences of other questions)."""
+def _negatives(pools: dict[str, list[str]], rng: random.Random, k: int) -> list[tuple[str, str]]:
+    """``k`` negatives, hardest kinds first, each kind's texts in the order given."""
+    out: list[tuple[str, str]] = []
+    quota = {"wrong_choice": 2, "neighbour": 2, "topical": k, "easy": 1}
+    for kind in ("wrong_choice", "neighbour", "topical", "easy"):
+        texts = [t for t in pools.get(kind, []) if t not in {o for o, _ in out}]
+        if kind != "topical":
+            rng.shuffle(texts)
+        out += [(t, kind) for t in texts[: min(quota[kind], k - len(out))]]
+    return out[:k]
+
+
+def groups(q: Question, docs: dict[str, Doc], rng: random.Random, other: list[str]) -> Iterator[Group]:
+    """The training groups of one question (``other``: sentences of other questions)."""
     asked = _question_words(q)
     evidence = content_words(q.evidence) if q.evidence else set()
     wrong = [c for i, c in enumerate(q.choices) if i != q.answer]
-    pos, neg = [], []
-    chunk_pos, chunk_neg = [], []
+    hint = _distinctive(q, q.answer)  # a negative never holds these: it may state the answer
+    positives: list[tuple[str, str]] = []
+    pools: dict[str, list[str]] = {"wrong_choice": [], "neighbour": [], "easy": list(other)}
+    topical: list[tuple[int, str]] = []
+    chunk_pos: list[str] = []
+    chunk_neg: list[tuple[int, str]] = []
     for url in dict.fromkeys(q.urls):
         doc = docs.get(url)
         if doc is None:
             continue
-        doc_pos = []
+        found: list[str] = []
         for i, s in enumerate(doc.sentences):
-            if len(s) < 25 or len(s) > 600:
+            if not MIN_CHARS <= len(s) <= MAX_CHARS:
                 continue
             words = content_words(s)
             overlap = len(words & asked)
-            right = states(s, q.correct)
-            if right and (overlap >= 2 or (evidence and _f1(words, evidence) >= 0.35)):
-                doc_pos.append(i)
-                pos.append(s)
-            elif not right and any(states(s, w) for w in wrong) and overlap >= 1:
-                neg.append((s, "wrong_choice"))
-            elif not right and overlap >= 2:
-                neg.append((s, "topical"))
-        if doc_pos:
-            others = [j for j in range(len(doc.sentences)) if j not in doc_pos
-                      and not states(doc.sentences[j], q.correct) and len(doc.sentences[j]) >= 25]
-            neg += [(doc.sentences[j], "same_doc") for j in rng.sample(others, min(2, len(others)))]
+            if states(s, q.correct):
+                if overlap >= 2 or (evidence and _f1(words, evidence) >= 0.35):
+                    positives.append((s, "pos"))
+                    found.append(s)
+                    for j in (i - 1, i + 1):
+                        if 0 <= j < len(doc.sentences) and not states(doc.sentences[j], q.correct) \
+                                and not content_words(doc.sentences[j]) & hint \
+                                and MIN_CHARS <= len(doc.sentences[j]) <= MAX_CHARS:
+                            pools["neighbour"].append(doc.sentences[j])
+            elif words & hint:
+                continue
+            elif any(states(s, w) for w in wrong) and overlap >= 1:
+                pools["wrong_choice"].append(s)
+            elif overlap >= 1:
+                topical.append((overlap, s))
         for c in doc.chunks:
-            right = states(c, q.correct)
-            overlap = len(content_words(c) & asked)
-            if right and any(states(c, p) or p in c for p in pos[-len(doc_pos):] if doc_pos):
+            if any(s in c for s in found):
                 chunk_pos.append(c)
-            elif not right and overlap >= 2:
-                chunk_neg.append(c)
-    if not pos:
+            elif not states(c, q.correct) and not content_words(c) & hint:
+                overlap = len(content_words(c) & asked)
+                if overlap >= 1:
+                    chunk_neg.append((overlap, c))
+    if q.evidence and MIN_CHARS <= len(q.evidence) <= MAX_CHARS:
+        positives.append((q.evidence, "evidence"))
+    if not positives:
         return
-    rng.shuffle(pos)
-    rng.shuffle(neg)
+    rng.shuffle(topical)  # equal overlaps in random order, then the most overlapping first
+    topical.sort(key=lambda t: -t[0])
+    pools["topical"] = [s for _, s in topical[:20]]
+    rng.shuffle(positives)
     seen: set[str] = set()
-    for text in pos[:MAX_POS]:
-        if text not in seen:
-            seen.add(text)
-            yield Pair(q.qid, q.question, text, 1.0, "sentence:pos")
-    # wrong-choice negatives first: they teach what the answer is not
-    neg.sort(key=lambda n: n[1] != "wrong_choice")
-    for text, kind in neg[:MAX_NEG]:
-        if text not in seen:
-            seen.add(text)
-            yield Pair(q.qid, q.question, text, 0.0, f"sentence:{kind}")
-    for text in rng.sample(other, min(EASY, len(other))):
-        yield Pair(q.qid, q.question, text, 0.0, "sentence:easy")
-    rng.shuffle(chunk_pos)
+    for text, kind in positives:
+        if text in seen or len(seen) >= MAX_GROUPS:
+            continue
+        seen.add(text)
+        negs = _negatives(pools, rng, GROUP - 1)
+        if len(negs) == GROUP - 1:
+            yield Group(q.qid, q.question, (text, *(t for t, _ in negs)),
+                        (kind, *(k for _, k in negs)), "sentence")
     rng.shuffle(chunk_neg)
-    for text in chunk_pos[:MAX_CHUNK_POS]:
-        yield Pair(q.qid, q.question, text, 1.0, "chunk:pos")
-    for text in chunk_neg[:MAX_CHUNK_NEG]:
-        yield Pair(q.qid, q.question, text, 0.0, "chunk:topical")
+    chunk_neg.sort(key=lambda t: -t[0])
+    if chunk_pos and len(chunk_neg) >= GROUP - 1:
+        yield Group(q.qid, q.question, (rng.choice(chunk_pos), *(c for _, c in chunk_neg[: GROUP - 1])),
+                    ("pos",) + ("topical",) * (GROUP - 1), "chunk")
 
 
-def build(questions: list[Question], docs: dict[str, Doc], seed: int = 13) -> list[Pair]:
-    """Pairs for every question, deterministic for a seed."""
+def build(questions: list[Question], docs: dict[str, Doc], seed: int = 13) -> list[Group]:
+    """Groups for every question, deterministic for a seed."""
     rng = random.Random(seed)
     pool = [s for d in docs.values() for s in d.sentences if 40 <= len(s) <= 300]
-    out: list[Pair] = []
+    out: list[Group] = []
     for q in questions:
-        sample = rng.sample(pool, min(50, len(pool)))
-        out.extend(pairs(q, docs, rng, sample))
+        out.extend(groups(q, docs, rng, rng.sample(pool, min(3, len(pool)))))
     return out
-
-
-_WS = re.compile(r"\s+")
