@@ -156,6 +156,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("assistant: interrupted — run the same command again to finish", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `assistant ask … | head`: the reader has what it wanted
+        # Python flushes stdout again at exit; point it at /dev/null so that flush is quiet
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -127,3 +127,16 @@ def test_help_is_plain_text_and_lists_the_global_flags(command: str | None) -> N
     assert run.returncode == 0, run.stderr
     assert "``" not in run.stdout
     assert "--store-dir DIR" in run.stdout and "--embedder" in run.stdout
+
+
+
+def test_output_cut_short_by_a_pipe_ends_quietly(seeds_assistant: Assistant) -> None:
+    """`assistant ask … | head -c 1`: no BrokenPipeError traceback once the reader has enough."""
+    store = seeds_assistant.settings.store_dir
+    shell = (f"{sys.executable} -m assistant.cli --store-dir {store} ask --json '{QUESTION}' "
+             "| head -c 1")
+    out = subprocess.run(["bash", "-o", "pipefail", "-c", shell], capture_output=True, text=True,
+                         cwd=ROOT, timeout=300)
+    assert out.stdout == "{"
+    assert "Traceback" not in out.stderr and "BrokenPipe" not in out.stderr, out.stderr
+    assert out.returncode == 0
