@@ -18,9 +18,6 @@ from assistant.types import Answer, Filters
 from index import dates
 from index.errors import BadQuestionError
 
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")
-
 
 def parse(since: Any, until: Any, sources: Any, doc_ids: Any, include_undated: Any) -> Filters:
     """The filters of one question, or a ``BadQuestionError`` that says what to write."""
@@ -56,8 +53,9 @@ def _day(name: str, value: Any) -> str | None:
 
 
 def _long(iso: str) -> str:
-    year, month, day = (int(x) for x in iso.split("-"))
-    return f"{day} {_MONTHS[month - 1]} {year}"
+    """"2022-02-01" -> "1 February 2022"."""
+    day = date.fromisoformat(iso)
+    return f"{day.day} {day:%B %Y}"
 
 
 def _shown(value: Any, iso: str) -> str:

@@ -1,4 +1,5 @@
-"""The trained support verifier, as users meet it: the packaged int8 ONNX model, loaded
+"""The trained support verifier, as users meet it (and, for both shipped models, the files
+and a query path without torch): the packaged int8 ONNX model, loaded
 offline without torch, judging claims through ``Assistant.supports`` and everywhere the
 ``support_judge`` setting reaches (cited copies, the eval's citation metrics).
 
@@ -50,12 +51,16 @@ def judge() -> LearnedJudge:
     return LearnedJudge()
 
 
-def test_model_files_are_packaged_small_and_documented() -> None:
-    folder = MODELS / "verifier"
+@pytest.mark.parametrize("name", ["verifier", "reranker"])
+def test_model_files_are_packaged_small_and_documented(name: str) -> None:
+    folder = MODELS / name
     assert (folder / "model.onnx").stat().st_size <= 30 * 2**20
-    for name in ("tokenizer.json", "MODEL_CARD.md", "calibration.json", "train_metrics.json"):
-        assert (folder / name).exists(), name
-    calibration = json.loads((folder / "calibration.json").read_text())
+    for file in ("tokenizer.json", "MODEL_CARD.md", "train_metrics.json"):
+        assert (folder / file).exists(), file
+
+
+def test_verifier_threshold_was_chosen_on_rgb() -> None:
+    calibration = json.loads((MODELS / "verifier" / "calibration.json").read_text())
     assert 0.0 < calibration["threshold"] < 1.0
     assert "RGB" in calibration["chosen_on"]
 
@@ -98,10 +103,12 @@ def test_assistant_supports_uses_the_configured_judge(make_assistant: Any) -> No
     assert make_assistant(support_judge="learned").supports(SUPPORTED[0], PASSAGE).supported
 
 
-def test_query_path_loads_the_verifier_without_torch() -> None:
-    code = ("import sys; from assistant.learned import LearnedJudge; "
-            "j = LearnedJudge(); j.judge(['A met B on Monday.'], 'A met B.'); "
-            "print('torch' in sys.modules)")
+@pytest.mark.parametrize("use", [
+    "from assistant.learned import LearnedJudge; LearnedJudge().judge(['A met B on Monday.'], 'A met B.')",
+    "from assistant.learned import LearnedReranker; LearnedReranker().score('Who met B?', ['A met B.'])",
+], ids=["verifier", "reranker"])
+def test_query_path_loads_the_models_without_torch(use: str) -> None:
+    code = f"import sys; {use}; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                          timeout=120)
     assert out.returncode == 0, out.stderr

@@ -1,5 +1,6 @@
-"""The trained reranker, as users meet it: the packaged int8 ONNX model, loaded offline
-without torch, ranking the sentences that answer a question above the ones around them.
+"""The trained reranker, as users meet it: the packaged int8 ONNX model ranking the
+sentences that answer a question above the ones around them (its files and its torch-free
+query path are checked with the verifier's, in ``tests/test_learned.py``).
 
 The article and questions are made up here, written before the model's scores were seen
 (not RealTime QA, not the seeds). Each answer sits in a sentence with topical neighbours
@@ -10,16 +11,12 @@ that share the question's words but do not answer it: the case the word rules mi
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from assistant.learned import MODELS, LearnedReranker
 
-ROOT = Path(__file__).resolve().parents[1]
 SENTENCES = [
     "The Kestrel Harbor city council met on Tuesday to discuss the future of the old swing bridge.",
     "After a two-hour debate, members voted 7 to 2 to close the bridge in March.",
@@ -45,12 +42,8 @@ def reranker() -> LearnedReranker:
     return LearnedReranker()
 
 
-def test_model_files_are_packaged_small_and_documented() -> None:
-    folder = MODELS / "reranker"
-    assert (folder / "model.onnx").stat().st_size <= 30 * 2**20
-    for name in ("tokenizer.json", "MODEL_CARD.md", "train_metrics.json"):
-        assert (folder / name).exists(), name
-    metrics = json.loads((folder / "train_metrics.json").read_text())
+def test_held_out_metrics_beat_plain_similarity() -> None:
+    metrics = json.loads((MODELS / "reranker" / "train_metrics.json").read_text())
     assert metrics["sentence_top1"] > 0.4  # held-out training weeks; cosine similarity: 0.25
 
 
@@ -62,12 +55,3 @@ def test_the_sentence_that_answers_ranks_first(reranker: LearnedReranker, questi
     probs = reranker.score(question, SENTENCES)
     assert int(np.argmax(probs)) == answer, dict(zip(SENTENCES, probs.round(3), strict=True))
 
-
-def test_query_path_loads_the_reranker_without_torch() -> None:
-    code = ("import sys; from assistant.learned import LearnedReranker; "
-            "r = LearnedReranker(); r.score('Who met B?', ['A met B on Monday.']); "
-            "print('torch' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                         timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "False"
