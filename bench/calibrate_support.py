@@ -32,8 +32,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.facts import fold, split_sentences
-from assistant.support import Embed, HeuristicJudge, Support
+from assistant.check.facts import fold, split_sentences
+from assistant.check.judge import Embed, HeuristicJudge, Support
 
 
 def load_embed() -> Embed:

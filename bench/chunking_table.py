@@ -7,7 +7,7 @@ A setting is ``CHARS/OVERLAP[/MAX_SEQ][:onnx]`` (chunk_chars, chunk_overlap_sent
 max_seq_length — default 256 — and the embedding backend, torch unless ``:onnx``). For each
 one, in turn: build a store of ``--weeks`` RealTime QA weeks (spread over ``--data``, copied
 to ``WORK/weeks``) and time it; measure its chunks (characters, model tokens, share cut at
-max_seq_length); ask the weeks' questions (``eval.bench``: gold-URL hit@5, choice@5,
+max_seq_length); ask the weeks' questions (``eval.realtimeqa``: gold-URL hit@5, choice@5,
 citation metrics); run the seeds eval set on a seeds store with the same setting
 (``eval.runner``). Stores are kept under ``--work`` and reused: a store already built is
 re-indexed (a no-op) and its recorded build time is reported. Writes ``chunking.json`` (after
@@ -32,14 +32,14 @@ for _name, _value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"),
     os.environ.setdefault(_name, _value)
 
 from assistant import Assistant  # noqa: E402
+from assistant.kernel.settings import Settings  # noqa: E402
+from assistant.storage.embedding import model_dir  # noqa: E402
+from assistant.storage.generations import manifest_of  # noqa: E402
+from assistant.storage.manifest import Manifest, text_hash  # noqa: E402
 from bench.perf import log, machine  # noqa: E402
-from eval.bench import Modes, Question, load_weeks, score_question, summarise  # noqa: E402
+from eval.realtimeqa import Modes, Question, load_weeks, score_question, summarise  # noqa: E402
 from eval.runner import DEFAULT_SET, SEEDS_DIR, evaluate  # noqa: E402
 from eval.schema import load_items  # noqa: E402
-from index.embedding import model_dir  # noqa: E402
-from index.manifest import Manifest, text_hash  # noqa: E402
-from index.settings import Settings  # noqa: E402
-from index.store import manifest_of  # noqa: E402
 
 DEFAULT_SETTINGS = "400/0,600/0,600/1,1000/0,600/1/128,600/1:onnx"
 BUILD_RECORD = "chunking-build.json"  # how a store was built, for runs that reuse it
@@ -212,7 +212,7 @@ class Models:
     def get(self, setting: Setting) -> Any:
         key = (setting.embedder, setting.max_seq)
         if key not in self._loaded:
-            from index.embedding import make_embedder
+            from assistant.storage.embedding import make_embedder
 
             self._loaded[key] = make_embedder(Settings(embedder=setting.embedder,  # type: ignore[arg-type]
                                                        max_seq_length=setting.max_seq))

@@ -1,9 +1,9 @@
-"""Story clustering at scale: seconds and peak memory of ``index.dedup.cluster`` on a store.
+"""Story clustering at scale: seconds and peak memory of ``index.clusters.cluster`` on a store.
 
     python -m bench.cluster_scale [--sizes 1000,2000,4000,50000] [--work /tmp/cluster-scale] \\
         [--out bench/out] [--timeout 420] [--label after]
     # the same figures for another implementation (e.g. an older commit's):
-    git show REV:index/dedup.py > /tmp/old_dedup.py
+    git show REV:index/clusters.py > /tmp/old_dedup.py
     python -m bench.cluster_scale --dedup /tmp/old_dedup.py --passages all --label before
 
 For each size a synthetic manifest is built once under ``--work`` (kept and reused): one
@@ -53,7 +53,7 @@ def stories(n: int) -> list[str]:
 
 def build(path: Path, n: int, seed: int = 0) -> None:
     """Write a manifest of ``n`` synthetic finished articles to ``path``."""
-    from index.manifest import Manifest
+    from assistant.storage.manifest import Manifest
 
     rng = np.random.default_rng(seed)
     topic = _unit(rng.normal(size=DIM))
@@ -93,7 +93,7 @@ def build(path: Path, n: int, seed: int = 0) -> None:
 
 def measure(path: Path, dedup_file: str | None, passages: str) -> dict[str, Any]:
     """Cluster the manifest at ``path`` in this process; seconds, peak MB and correctness."""
-    from index.manifest import Manifest
+    from assistant.storage.manifest import Manifest
 
     if dedup_file:
         spec = importlib.util.spec_from_file_location("dedup_under_test", dedup_file)
@@ -101,7 +101,7 @@ def measure(path: Path, dedup_file: str | None, passages: str) -> dict[str, Any]
         dedup = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(dedup)
     else:
-        from index import dedup
+        from index import clusters as dedup
     manifest = Manifest(path, create=False)
     started = time.perf_counter()
     ids, published, centroids = manifest.centroids()
@@ -185,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--work", default="/tmp/cluster-scale", help="where the synthetic stores are kept")
     p.add_argument("--out", default="bench/out")
     p.add_argument("--timeout", type=float, default=420, help="seconds before a size is stopped")
-    p.add_argument("--dedup", help="a dedup.py to measure instead of index/dedup.py")
+    p.add_argument("--dedup", help="a dedup.py to measure instead of index/clusters.py")
     p.add_argument("--passages", choices=["fetch", "all"], default="fetch",
                    help="fetch: Manifest.chunk_vectors_of; all: every vector up front")
     p.add_argument("--label", default="after")
@@ -205,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     record = out / "cluster_scale.json"
     results = json.loads(record.read_text()) if record.exists() else {"runs": {}}
     run = results["runs"][args.label] = {
-        "implementation": args.dedup or "index/dedup.py", "passages": args.passages,
+        "implementation": args.dedup or "index/clusters.py", "passages": args.passages,
         "machine": f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f} at start",
         "sizes": {}}
     Path(args.work).mkdir(parents=True, exist_ok=True)

@@ -34,12 +34,12 @@ for _name, _value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"),
     os.environ.setdefault(_name, _value)
 
 from assistant import Assistant  # noqa: E402
-from eval.bench import load_weeks  # noqa: E402
+from assistant.kernel.records import RawArticle  # noqa: E402
+from assistant.kernel.settings import Settings  # noqa: E402
+from assistant.storage.generations import manifest_of  # noqa: E402
+from assistant.storage.manifest import Manifest  # noqa: E402
 from eval.metrics import percentile  # noqa: E402
-from index.manifest import Manifest  # noqa: E402
-from index.models import RawArticle  # noqa: E402
-from index.settings import Settings  # noqa: E402
-from index.store import manifest_of  # noqa: E402
+from eval.realtimeqa import load_weeks  # noqa: E402
 
 PACKAGES = ("torch", "sentence-transformers", "chromadb", "llama-index-core",
             "llama-index-vector-stores-chroma", "onnxruntime", "bm25s", "numpy")
@@ -341,7 +341,7 @@ def _watch_rss(proc: subprocess.Popen[bytes], peak: list[int]) -> None:
 
 def cli() -> list[str]:
     script = Path(sys.executable).with_name("assistant")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "assistant.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "assistant.app.cli"]
 
 
 def cold_start(store: Path, question: str, repeats: int) -> dict[str, Any]:
@@ -375,7 +375,7 @@ def onnx_vs_torch(texts: Sequence[str], torch_embedder: Any, repeats: int) -> di
     """Encode throughput of both backends on the same chunks, and how far their vectors agree."""
     import numpy as np
 
-    from index.embedding import OnnxEmbedder
+    from assistant.storage.embedding import OnnxEmbedder
 
     onnx = OnnxEmbedder(batch_size=torch_embedder.batch_size)
     onnx.embed(texts[:8])
@@ -528,7 +528,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--onnx-texts", type=int, default=512, help="chunks for ONNX vs torch")
     p.add_argument("--repeats", type=int, default=3)
     args = p.parse_args(argv)
-    from index.embedding import OnnxEmbedder, TorchEmbedder
+    from assistant.storage.embedding import OnnxEmbedder, TorchEmbedder
 
     data, out = Path(args.data), Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

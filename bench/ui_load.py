@@ -31,7 +31,7 @@ from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from assistant.types import ABSTAIN_TEXT
+from assistant.kernel.answers import ABSTAIN_TEXT
 from eval.metrics import percentile
 
 CHAT_API = "/respond"  # Gradio names an event after its handler: ui._Handlers.respond

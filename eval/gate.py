@@ -12,10 +12,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from index.errors import AssistantError
+from assistant.kernel.errors import AssistantError
 
 if TYPE_CHECKING:
-    from eval.runner import EvalResult, ItemRecord
+    from eval.results import EvalResult, ItemRecord
 
 DEFAULT_THRESHOLDS = Path(__file__).with_name("thresholds.json")
 

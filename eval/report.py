@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from eval.runner import METRICS, EvalResult, ItemRecord
+from eval.results import METRICS, EvalResult, ItemRecord
 
 LABELS = {
     "doc_hit_at_1": "gold doc hit@1", "doc_hit_at_3": "gold doc hit@3",

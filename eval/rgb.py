@@ -70,7 +70,7 @@ def _flatten(value: Any) -> list[str]:
 
 def load_records(path: str | Path) -> list[RgbRecord]:
     """Records of an RGB file (JSON Lines, whatever its suffix)."""
-    from index.errors import AssistantError
+    from assistant.kernel.errors import AssistantError
 
     path = Path(path)
     if not path.is_file():
@@ -122,7 +122,7 @@ def classify(record: RgbRecord, answer: Any) -> str:
 
 def score(record: RgbRecord, answer: Any) -> dict[str, Any]:
     """One flat row per question: its class and what explains it."""
-    from assistant.lexical import need
+    from assistant.answer.question import need
 
     cited = [c.doc_id for c in answer.citations]
     claims = _claims(answer)
@@ -235,7 +235,8 @@ def markdown(result: dict[str, Any]) -> str:
 
 def main(args: argparse.Namespace) -> int:
     """``assistant bench rgb``: store in ``--store-dir`` or ``OUT/rgb-store``; reports in OUT."""
-    from assistant import Assistant, render
+    from assistant import Assistant
+    from index import progress
 
     out = Path(args.out)
     store = Path(args.store_dir) if getattr(args, "store_dir", None) else out / "rgb-store"
@@ -246,7 +247,7 @@ def main(args: argparse.Namespace) -> int:
     assistant = Assistant(**overrides)
     try:
         result = run_rgb(assistant, records, out, getattr(args, "limit", None),
-                         progress=render.progress_bar())
+                         progress=progress.progress_bar())
     finally:
         assistant.close()
     classes = result["summary"]["classes"]

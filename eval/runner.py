@@ -22,78 +22,22 @@ returns 1 when a metric falls below its minimum, naming the metric and the faili
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from assistant.kernel.errors import AssistantError
 from eval import metrics as m
 from eval.gate import gate, load_thresholds
+from eval.results import JUDGES, KS, METRICS, EvalResult, ItemRecord, summarise
 from eval.schema import EvalItem, load_items, locate_evidence
-from index.errors import AssistantError
 
 DEFAULT_SET = Path(__file__).with_name("seeds.jsonl")
 SEEDS_DIR = Path(__file__).resolve().parents[1] / "seeds"
-KS = (1, 3, 5)
-# Per-item metrics, in report order; a row leaves out the ones that do not apply to it.
-METRICS = (
-    *(f"doc_hit_at_{k}" for k in KS), "doc_mrr", "doc_hit_all_at_5",
-    *(f"span_hit_at_{k}" for k in KS), "span_mrr",
-    "correct", "token_f1", "abstained", "citation_recall", "citation_precision",
-    "corroborated", "conflict_flagged", "as_of_match",
-    # the same citation metrics graded by each judge, side by side (the one above is the
-    # configured ``support_judge``'s)
-    "citation_recall_rules", "citation_precision_rules",
-    "citation_recall_learned", "citation_precision_learned",
-)
-JUDGES = ("rules", "learned")
-
-
-@dataclass(frozen=True)
-class ItemRecord:
-    """One eval item: what the assistant answered and how it scored."""
-
-    id: str
-    type: str
-    question: str
-    history: tuple[str, ...]
-    expected: tuple[str, ...]
-    answerable: bool
-    answer: str
-    abstained: bool
-    answerer: str
-    citations: tuple[dict[str, Any], ...]  # number, doc_id, quote, start, end
-    sentences: tuple[dict[str, Any], ...]  # text, citations, supported (ALCE verdict), verdicts
-    retrieved: tuple[str, ...]  # article ids in rank order, deduplicated
-    conflicts: int
-    as_of: str | None
-    seconds: float  # answer.seconds: the assistant's own timing of the scored question
-    wall_seconds: float  # wall time of the scored question
-    removed: int  # sentences verification removed (LLM answerers)
-    flagged: int  # sentences verification kept but marked unsupported
-    scores: Mapping[str, float | None]
-    warnings: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class EvalResult:
-    """All item records of one answerer and the metrics aggregated over them."""
-
-    answerer: str
-    items: tuple[ItemRecord, ...]
-    metrics: Mapping[str, Any]
-    created: str = field(default_factory=lambda: dt.datetime.now().isoformat(timespec="seconds"))
-    unavailable: str | None = None  # why the answerer could not run
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready dict."""
-        return asdict(self)
-
-
 def evaluate(assistant: Any, items: Sequence[EvalItem], answerer_name: str = "extractive",
              judge: Any = None, progress: bool = True,
              judges: Mapping[str, Any] | None = None) -> EvalResult:
@@ -114,30 +58,10 @@ def evaluate(assistant: Any, items: Sequence[EvalItem], answerer_name: str = "ex
     return EvalResult(answerer_name, tuple(records), summarise(records, answerer_name))
 
 
-def summarise(records: Sequence[ItemRecord], answerer_name: str) -> dict[str, Any]:
-    """Aggregate item scores: means per metric (overall, per type), abstention, latency."""
-    rows = [{"type": r.type, **r.scores} for r in records]
-    prf = m.abstention_prf((r.abstained, r.answerable) for r in records)
-    total = sum(len(r.sentences) + r.removed for r in records)  # sentences before verification
-    changed = sum(r.removed + r.flagged for r in records)
-    return {
-        **m.aggregate(rows, METRICS),
-        "abstention": prf._asdict(),
-        "latency": {f"{key}_{name}": round(m.percentile(values, p), 4) if values else None
-                    for key, values in (("seconds", [r.seconds for r in records]),
-                                        ("wall", [r.wall_seconds for r in records]))
-                    for name, p in (("p50", 50), ("p95", 95))},
-        # extractive answers quote the articles verbatim: there is nothing to verify
-        "verification": None if answerer_name == "extractive" else {
-            "sentences": total, "changed": changed, "share": changed / total if total else 0.0},
-        "warnings": sorted({w for r in records for w in r.warnings}),
-    }
-
-
 def _judges(assistant: Any) -> dict[str, Any]:
     """Every support judge that can run here, by ``Settings.support_judge`` name."""
-    from assistant.judges import make_judge
-    from index.errors import MissingExtraError
+    from assistant.check.judges import make_judge
+    from assistant.kernel.errors import MissingExtraError
 
     embedder = assistant.embedder()
     out = {}
@@ -183,7 +107,7 @@ def score(item: EvalItem, answer: Any, gold_spans: Sequence[m.Span], judge: Any,
           ) -> tuple[dict[str, float | None], tuple[dict[str, Any], ...]]:
     """Per-item metric values (``None`` where a metric does not apply) and ALCE sentence checks.
     ``judges`` (name -> judge) also grade the citations, as ``citation_*_<name>``."""
-    from assistant.support import citation_recall_precision
+    from assistant.check.judge import citation_recall_precision
 
     s: dict[str, float | None] = dict.fromkeys(METRICS)
     s["abstained"] = float(answer.abstained)
@@ -323,7 +247,7 @@ def main(assistant: Any, args: Any) -> int:
 
 def ensure_seeds(assistant: Any, items: Sequence[EvalItem]) -> None:
     """Index the seed articles when the store is empty or lacks the set's gold articles."""
-    from index.errors import NoIndexError
+    from assistant.kernel.errors import NoIndexError
 
     gold = sorted({d for item in items for d in item.doc_ids})
     try:
@@ -353,7 +277,7 @@ def _has(assistant: Any, doc_id: str) -> bool:
 def _run_answerer(assistant: Any, name: str, items: Sequence[EvalItem]) -> EvalResult:
     """Evaluate one answerer. An optional (LLM) answerer that cannot run is reported, not
     fatal; an error of the extractive one is a real failure and propagates."""
-    from assistant.core import Assistant
+    from assistant.app.assistant import Assistant
 
     other = assistant if assistant.settings.answerer == name else Assistant(
         settings=assistant.settings.model_copy(update={"answerer": name}),

@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from index.errors import AssistantError
+from assistant.kernel.errors import AssistantError
 
 ITEM_TYPES = (
     "single",  # one fact, stated in one article (occasionally restated in another)

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from index.models import Chunk
+from assistant.kernel.records import Chunk
 
 _LINE = re.compile(r"[^\n]+")
 # A run that is still far too long for a sentence (tables, lists without stops) is

@@ -13,7 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from index.models import RawArticle
+from assistant.kernel.records import RawArticle
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ Plain-text articles often start with lines such as ``Published: March 14, 2023``
 article said them, and the date would be lost. ``read_header`` takes the block of such
 lines at the very start of a file (optionally under one title line, or as ``---`` front
 matter) as metadata and returns the body without it; the same words further down stay
-text. Dates go through ``index.dates.parse_date``, the project's one date parser: a date it
+text. Dates go through ``assistant.kernel.dates.parse_date``, the project's one date parser: a date it
 cannot read unambiguously is left out with a remark naming its line, and the article is
 still read. ``read_html_head`` does the same for a page's ``<head>`` and ``<h1>``.
 """
@@ -16,8 +16,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from assistant.kernel.dates import parse_date
 from index.cleaning import clean_field
-from index.dates import parse_date
 
 # header label (lower case, '_' and '-' as spaces) -> the field it fills. "author" is read for
 # the outlet or date after a '|' ("By Jane Doe | Harbor Gazette"); the article model has no

@@ -32,17 +32,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-from index import dedup, keyword, store
-from index.chunking import chunk_article
-from index.cleaning import clean_article
-from index.dates import resolve_dates
-from index.embedding import Embedder
-from index.errors import DiskFullError, StoreError, StoreLockedError
-from index.manifest import Manifest, text_hash
-from index.models import Article, Chunk, FileProblem, FileWarning, IndexReport, RawArticle
-from index.readers import iter_articles, source_path
-from index.settings import Settings
-from index.vectors import (
+from assistant.kernel.dates import resolve_dates
+from assistant.kernel.errors import DiskFullError, StoreError, StoreLockedError
+from assistant.kernel.records import Article, Chunk, FileProblem, FileWarning, IndexReport, RawArticle
+from assistant.kernel.settings import Settings
+from assistant.storage import generations as store
+from assistant.storage import keyword
+from assistant.storage.embedding import Embedder
+from assistant.storage.manifest import Manifest, text_hash
+from assistant.storage.vectors import (
     DIMENSION,
     VectorStore,
     chunk_metadata,
@@ -50,6 +48,10 @@ from index.vectors import (
     is_disk_full,
     quarantine,
 )
+from index import clusters as dedup
+from index.chunking import chunk_article
+from index.cleaning import clean_article
+from index.readers import iter_articles, source_path
 
 ProgressHook = Callable[[str, int, int], None]  # (stage, done, total)
 BATCH_CHUNKS = 512

@@ -28,10 +28,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from assistant.kernel.dates import parse_date
+from assistant.kernel.records import FileProblem, FileWarning, RawArticle
 from index.cleaning import clean_field
-from index.dates import parse_date
 from index.metadata import read_header, read_html_head, url_outlet
-from index.models import FileProblem, FileWarning, RawArticle
 
 SUPPORTED = (".htm", ".html", ".json", ".jsonl", ".md", ".txt")
 _TEXT_KEYS = ("text", "body", "content", "article")

@@ -15,7 +15,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from assistant import Assistant
-from index.settings import Settings
+from assistant.kernel.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
@@ -25,7 +25,7 @@ SEEDS = ROOT / "seeds"
 def embedder() -> object:
     """all-MiniLM-L6-v2 from the PyPI packages with the default backend, loaded once per test
     run (tests of the other backend load it themselves)."""
-    from index.embedding import make_embedder
+    from assistant.storage.embedding import make_embedder
 
     return make_embedder(Settings())
 

@@ -106,7 +106,7 @@ def test_control_characters_are_ignored(seeds_assistant) -> None:  # type: ignor
 
 
 def test_a_count_is_not_the_day_of_a_date() -> None:
-    from assistant.lexical import satisfies
+    from assistant.answer.question import satisfies
 
     question = "How many people attended the speech?"
     assert not satisfies("This was announced on Tuesday, December 6, 2022.", "number", question)

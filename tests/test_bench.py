@@ -1,4 +1,4 @@
-"""The RealTime QA adapter (eval/bench.py) and the perf harness (bench/perf.py), end to end
+"""The RealTime QA adapter (eval/realtimeqa.py) and the perf harness (bench/perf.py), end to end
 on a tiny RealTime QA week written here: real model, real Chroma."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from eval.bench import load_weeks, published_baselines, realtimeqa
+from eval.realtimeqa import load_weeks, published_baselines, realtimeqa
 
 ROOT = Path(__file__).resolve().parents[1]
 WEEK = "20220107"
@@ -207,7 +207,7 @@ def test_cli_bench_chunking_and_perf_reach_their_harnesses(tmp_path: Path,
     modules (whose real runs are the smoke tests above)."""
     import bench.chunking_table
     import bench.perf
-    from assistant.cli import main
+    from assistant.app.cli import main
 
     seen: dict[str, list[str]] = {}
     monkeypatch.setattr(bench.chunking_table, "main", lambda argv: seen.setdefault("chunking", argv) and 0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.chat import contextualise, depends_on_history
+from assistant.app.chat import contextualise, depends_on_history
 
 
 def test_follow_up_finds_the_broadcast_date(seeds_assistant) -> None:  # type: ignore[no-untyped-def]

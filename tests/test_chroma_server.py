@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
-from index.settings import Settings
+from assistant.kernel.settings import Settings
 from tests.helpers import free_port
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
@@ -64,7 +64,7 @@ def test_index_and_ask_through_a_chroma_server(chroma_server, tmp_path, embedder
 
 
 def test_unreachable_server_gives_a_clear_error(tmp_path, embedder, seeds_copy) -> None:  # type: ignore[no-untyped-def]
-    from index.errors import StoreError
+    from assistant.kernel.errors import StoreError
 
     settings = Settings(store_dir=tmp_path / "local", chroma_host="127.0.0.1", chroma_port=free_port())
     with pytest.raises(StoreError, match="cannot open the Chroma store"):

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from assistant.kernel.records import RawArticle
 from index.cleaning import CleanedText, clean_article, html_to_text, strip_css
-from index.models import RawArticle
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 DATA = Path(__file__).resolve().parent / "data"

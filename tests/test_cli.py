@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant import Assistant, cli
-from assistant.render import ProgressBars
-from index.models import FileProblem, FileWarning, IndexReport
+from assistant import Assistant
+from assistant.app import cli
+from assistant.kernel.records import FileProblem, FileWarning, IndexReport
+from index.progress import ProgressBars
 from tests.helpers import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,8 +22,8 @@ COMMANDS = ["index", "status", "ask", "chat", "ui", "eval", "bench"]
 
 
 def run_cli(*args: str | Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m assistant.cli ARGS`` from the repository root."""
-    return subprocess.run([sys.executable, "-m", "assistant.cli", *map(str, args)], cwd=ROOT,
+    """Run ``python -m assistant.app.cli ARGS`` from the repository root."""
+    return subprocess.run([sys.executable, "-m", "assistant.app.cli", *map(str, args)], cwd=ROOT,
                           input=stdin, capture_output=True, text=True, timeout=300)
 
 
@@ -104,11 +105,11 @@ def test_an_llm_answerer_without_its_extra_says_how_to_install_it(
         answerer: str, module: str, command: str, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """Before any work: no REPL, no server, not even a look for the index."""
-    import assistant.llm as llm
+    import assistant.answer.llm as llm
 
     monkeypatch.setattr(llm, "_installed", lambda name: name != module)
     monkeypatch.setattr("builtins.input", lambda prompt="": pytest.fail("the chat started"))
-    monkeypatch.setattr("assistant.ui.launch", lambda *a, **k: pytest.fail("the UI was served"))
+    monkeypatch.setattr("assistant.app.ui.launch", lambda *a, **k: pytest.fail("the UI was served"))
     args = {"ask": ["ask", "--answerer", answerer, QUESTION], "chat": ["chat", "--answerer", answerer],
             "ui": ["ui", "--port", str(free_port())]}[command]
     if command == "ui":  # the UI has no --answerer flag: the setting comes from the environment
@@ -133,7 +134,7 @@ def test_help_is_plain_text_and_lists_the_global_flags(command: str | None) -> N
 def test_output_cut_short_by_a_pipe_ends_quietly(seeds_assistant: Assistant) -> None:
     """`assistant ask … | head -c 1`: no BrokenPipeError traceback once the reader has enough."""
     store = seeds_assistant.settings.store_dir
-    shell = (f"{sys.executable} -m assistant.cli --store-dir {store} ask --json '{QUESTION}' "
+    shell = (f"{sys.executable} -m assistant.app.cli --store-dir {store} ask --json '{QUESTION}' "
              "| head -c 1")
     out = subprocess.run(["bash", "-o", "pipefail", "-c", shell], capture_output=True, text=True,
                          cwd=ROOT, timeout=300)

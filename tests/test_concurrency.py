@@ -24,11 +24,11 @@ from typing import Any
 import pytest
 
 from assistant import Assistant
-from assistant.types import Answer, Citation
-from index.errors import StoreLockedError
-from index.manifest import Manifest
-from index.settings import Settings
-from index.vectors import VectorStore
+from assistant.kernel.answers import Answer, Citation
+from assistant.kernel.errors import StoreLockedError
+from assistant.kernel.settings import Settings
+from assistant.storage.manifest import Manifest
+from assistant.storage.vectors import VectorStore
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
@@ -244,7 +244,7 @@ def held(self, *args, **kwargs):
     return real(self, *args, **kwargs)
 
 pipeline.Indexer._index = held
-from assistant.cli import main
+from assistant.app.cli import main
 sys.exit(main(sys.argv[1:]))
 """
 
@@ -263,7 +263,7 @@ def test_a_second_indexing_process_is_refused_and_the_store_survives(tmp_path: P
             assert first.poll() is None and time.monotonic() < deadline, first.communicate()
             time.sleep(0.05)
 
-        second = subprocess.run([sys.executable, "-m", "assistant.cli", *args], cwd=ROOT,
+        second = subprocess.run([sys.executable, "-m", "assistant.app.cli", *args], cwd=ROOT,
                                 capture_output=True, text=True, timeout=120)
         assert second.returncode == 2
         assert "another process is indexing" in second.stderr and "Traceback" not in second.stderr

@@ -1,9 +1,9 @@
-"""Questions about the coverage itself (assistant/coverage.py, issue #15), on the real seeds."""
+"""Questions about the coverage itself (assistant/answer/coverage.py, issue #15), on the real seeds."""
 
 from __future__ import annotations
 
-from assistant.coverage import asks, line
-from assistant.types import Coverage
+from assistant.answer.coverage import asks, line
+from assistant.kernel.answers import Coverage
 
 OUTLETS = "Which outlets reported Macron's TF1 interview?"
 

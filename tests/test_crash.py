@@ -28,12 +28,12 @@ from typing import Any
 import pytest
 
 from assistant import Assistant
+from assistant.kernel.errors import StoreError
+from assistant.kernel.records import RawArticle
+from assistant.kernel.settings import Settings
+from assistant.storage.manifest import Manifest
+from assistant.storage.vectors import VectorStore
 from index.cleaning import clean_article
-from index.errors import StoreError
-from index.manifest import Manifest
-from index.models import RawArticle
-from index.settings import Settings
-from index.vectors import VectorStore
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
@@ -104,7 +104,7 @@ def _env() -> dict[str, str]:
 
 
 def _cmd(store: Path, *args: str | Path) -> list[str]:
-    return [sys.executable, "-m", "assistant.cli", "--store-dir", str(store), "--embedder", "onnx",
+    return [sys.executable, "-m", "assistant.app.cli", "--store-dir", str(store), "--embedder", "onnx",
             *map(str, args)]
 
 
@@ -120,9 +120,9 @@ FAULT_RUNNER = """
 import os, signal, sys
 from pathlib import Path
 import index.pipeline
-from index.embedding import OnnxEmbedder
-from index.manifest import Manifest
-from index.vectors import VectorStore
+from assistant.storage.embedding import OnnxEmbedder
+from assistant.storage.manifest import Manifest
+from assistant.storage.vectors import VectorStore
 
 POINT, NTH = os.environ["FAULT_POINT"], int(os.environ["FAULT_NTH"])
 index.pipeline.BATCH_CHUNKS = int(os.environ["FAULT_BATCH"])
@@ -151,7 +151,7 @@ def hooked(self, *args, **kwargs):
     return out
 
 setattr(owner, name, hooked)
-from assistant.cli import main
+from assistant.app.cli import main
 sys.exit(main(sys.argv[1:]))
 """
 
@@ -278,7 +278,7 @@ def same_store(got: dict[str, Any], want: dict[str, Any]) -> None:
 @pytest.fixture(scope="module")
 def onnx() -> object:
     """The int8 ONNX embedder the CLI runs use, for asking the stores in this process."""
-    from index.embedding import OnnxEmbedder
+    from assistant.storage.embedding import OnnxEmbedder
 
     return OnnxEmbedder()
 

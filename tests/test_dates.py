@@ -1,4 +1,4 @@
-"""index/dates.py: date strings normalised, date expressions resolved against the publish day."""
+"""assistant/kernel/dates.py: date strings normalised, date expressions resolved against the publish day."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from assistant.kernel.dates import ambiguous, parse_date, resolve_dates
+from assistant.kernel.records import RawArticle
 from index.cleaning import clean_article
-from index.dates import ambiguous, parse_date, resolve_dates
-from index.models import RawArticle
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 

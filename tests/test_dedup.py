@@ -1,4 +1,4 @@
-"""Story clustering at scale (``index/dedup.py``) and its place in the index run.
+"""Story clustering at scale (``index/clusters.py``) and its place in the index run.
 
 Guards: (1) on small sets the nearest-neighbour candidates give exactly the clusters of
 checking every pair above the centroid prefilter (the original definition); (2) 4,000
@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import dedup
-from index.manifest import Manifest
+from assistant.kernel.settings import Settings
+from assistant.storage.manifest import Manifest
+from index import clusters as dedup
 from index.pipeline import Indexer
-from index.settings import Settings
 
 DIM = 384
 TF1_STORY = {"001_cbcefea2cfbb97a1", "003_b638dfb737329836", "004_80287d7f8de47a75"}

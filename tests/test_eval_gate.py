@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from assistant.kernel.errors import AssistantError
 from eval.gate import DEFAULT_THRESHOLDS, ThresholdsError, gate, load_thresholds
 from eval.runner import DEFAULT_SET, EvalResult, main
 from eval.schema import load_items
-from index.errors import AssistantError
 
 
 @pytest.mark.slow

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from assistant.types import ABSTAIN_TEXT, Answer, AnswerSentence, Citation, Claim, Conflict, Passage
+from assistant.kernel.answers import ABSTAIN_TEXT, Answer, AnswerSentence, Citation, Claim, Conflict, Passage
+from assistant.kernel.records import Article
 from eval.runner import DEFAULT_SET, METRICS, evaluate, locate, main
 from eval.schema import EvalItem, load_items
-from index.models import Article
 
 ITEMS = load_items(DEFAULT_SET)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -77,7 +77,7 @@ class SubstringJudge:
     """Supported when the sentence occurs in the cited passages, nothing more."""
 
     def judge(self, passages: list[str], sentence: str) -> Any:
-        from assistant.support import Support
+        from assistant.check.judge import Support
 
         ok = sentence.lower() in " ".join(passages).lower()
         return Support(ok, float(ok), float(ok), 0.0)
@@ -150,7 +150,7 @@ class RejectingJudge:
     """Supports nothing: a judge stricter than any real one."""
 
     def judge(self, passages: list[str], sentence: str) -> Any:
-        from assistant.support import Support
+        from assistant.check.judge import Support
 
         return Support(False, 0.0, 0.0, 0.0)
 

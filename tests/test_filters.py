@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from assistant import ABSTAIN_TEXT, Assistant, BadQuestionError, Filters, render
-from index.settings import Settings
+from assistant import ABSTAIN_TEXT, Assistant, BadQuestionError, Filters
+from assistant.app import render
+from assistant.kernel.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 TF1 = "On which TV channel did Macron speak about security guarantees for Russia?"
@@ -183,7 +184,7 @@ def test_filters_that_keep_the_topic_still_answer(seeds_assistant: Assistant, qu
 # --- the command line -------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def cli(seeds_assistant: Assistant) -> Any:
-    base = [sys.executable, "-m", "assistant.cli", "--store-dir",
+    base = [sys.executable, "-m", "assistant.app.cli", "--store-dir",
             str(seeds_assistant.settings.store_dir)]
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:

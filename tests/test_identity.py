@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
-from index.manifest import Manifest
+from assistant.storage.manifest import Manifest
 
 BIN = Path(sys.executable).parent / "assistant"  # the installed CLI of this venv
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
@@ -187,7 +187,7 @@ def test_json_ids_of_two_feeds_do_not_collide_and_repeats_warn(tmp_path: Path) -
 # --- case 3: uploads never overwrite each other -------------------------------------------
 def test_uploads_with_names_that_sanitise_alike_are_all_kept(
         make_assistant: Callable[..., Assistant], tmp_path: Path) -> None:
-    from assistant import ui
+    from assistant.app import ui
 
     assistant = make_assistant("store")
     handlers = ui._Handlers(assistant, None)
@@ -212,7 +212,7 @@ def test_uploads_with_names_that_sanitise_alike_are_all_kept(
 
 
 def test_same_content_under_one_name_twice_in_a_batch_is_saved_once(tmp_path: Path) -> None:
-    from assistant import ui
+    from assistant.app import ui
 
     folder = tmp_path / "uploads"
     folder.mkdir()

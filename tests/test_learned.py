@@ -20,8 +20,9 @@ from typing import Any
 import pytest
 
 from assistant import Assistant, Support
-from assistant.learned import MODELS, LearnedJudge, windows
-from index.settings import Settings
+from assistant.check.learned_judge import LearnedJudge, windows
+from assistant.kernel.settings import Settings
+from assistant.retrieve.cross_encoder import MODELS
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSAGE = (
@@ -104,8 +105,10 @@ def test_assistant_supports_uses_the_configured_judge(make_assistant: Any) -> No
 
 
 @pytest.mark.parametrize("use", [
-    "from assistant.learned import LearnedJudge; LearnedJudge().judge(['A met B on Monday.'], 'A met B.')",
-    "from assistant.learned import LearnedReranker; LearnedReranker().score('Who met B?', ['A met B.'])",
+    "from assistant.check.learned_judge import LearnedJudge\n"
+    "LearnedJudge().judge(['A met B on Monday.'], 'A met B.')",
+    "from assistant.retrieve.cross_encoder import LearnedReranker\n"
+    "LearnedReranker().score('Who met B?', ['A met B.'])",
 ], ids=["verifier", "reranker"])
 def test_query_path_loads_the_models_without_torch(use: str) -> None:
     code = f"import sys; {use}; print('torch' in sys.modules)"
@@ -116,7 +119,7 @@ def test_query_path_loads_the_models_without_torch(use: str) -> None:
 
 
 def test_a_missing_model_says_how_to_get_it(tmp_path: Path) -> None:
-    from index.errors import MissingExtraError
+    from assistant.kernel.errors import MissingExtraError
 
     a = Assistant(settings=Settings(store_dir=tmp_path, support_judge="learned",
                                     verifier_model=tmp_path / "nowhere"))

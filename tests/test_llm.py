@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 
 from assistant import Answer, Assistant
-from assistant.answerers import Evidence, ExtractiveAnswerer
-from assistant.facts import content_words
-from assistant.llm import (
+from assistant.answer.base import Evidence
+from assistant.answer.extractive import ExtractiveAnswerer
+from assistant.answer.llm import (
     FALLBACK_NOTE,
     INSTALL_HINT,
     LLMAnswerer,
@@ -32,12 +32,13 @@ from assistant.llm import (
     load_llama_cpp,
     make_llm_answerer,
 )
-from assistant.prompt import build
-from assistant.types import Passage
+from assistant.answer.prompt import build
+from assistant.check.facts import content_words
+from assistant.kernel.answers import Passage
+from assistant.kernel.errors import MissingExtraError
+from assistant.kernel.settings import Settings
 from eval.schema import load_items
 from index.chunking import split_sentences
-from index.errors import MissingExtraError
-from index.settings import Settings
 from tests.helpers import free_port, markers_in_order
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,7 +79,7 @@ def llama(seeds_assistant: Assistant, embedder: object) -> Iterator[Assistant]:
 
 
 def test_missing_extra_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    import assistant.llm as llm
+    import assistant.answer.llm as llm
 
     monkeypatch.setattr(llm, "_installed", lambda module: module != "llama_cpp")
     settings = Settings(answerer="llama-cpp")
@@ -203,7 +204,7 @@ def test_instructions_inside_an_article_do_not_steer_answers(
 @pytest.fixture(scope="module")
 def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """``python -m llama_cpp.server`` with the packaged Gemma on 127.0.0.1: (base URL, API key)."""
-    from assistant.llm import packaged_gguf
+    from assistant.answer.llm import packaged_gguf
 
     port, key = free_port(), "sk-test-" + secrets.token_hex(12)
     log = tmp_path_factory.mktemp("llm-server") / "server.log"

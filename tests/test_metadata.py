@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assistant import Assistant
+from assistant.kernel.records import FileProblem, FileWarning, RawArticle
 from index.metadata import read_header
-from index.models import FileProblem, FileWarning, RawArticle
 from index.readers import iter_articles
 
 BRIDGE = ("The Kestrel Harbor bridge was closed on Tuesday after inspectors found cracks in two "

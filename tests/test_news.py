@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.news import asks_who_reports, is_recency, order_parts
+from assistant.answer.news import asks_who_reports, is_recency, order_parts
 
 
 def test_answer_is_dated_and_citations_show_resolved_dates(seeds_assistant) -> None:  # type: ignore[no-untyped-def]

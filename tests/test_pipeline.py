@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from assistant.kernel.errors import StoreLockedError
+from assistant.kernel.records import Article, RawArticle
+from assistant.kernel.settings import Settings
+from assistant.storage.embedding import Embedder
+from assistant.storage.manifest import Manifest
+from assistant.storage.vectors import VectorStore
 from index import pipeline
-from index.embedding import Embedder
-from index.errors import StoreLockedError
-from index.manifest import Manifest
-from index.models import Article, RawArticle
 from index.pipeline import Indexer, writer_lock
-from index.settings import Settings
-from index.vectors import VectorStore
 
 TF1_STORY = {"001_cbcefea2cfbb97a1", "003_b638dfb737329836", "004_80287d7f8de47a75"}
 
@@ -136,14 +136,16 @@ def test_second_writer_is_refused(make_assistant) -> None:  # type: ignore[no-un
 
 def test_cli_index_and_status(tmp_path, seeds_copy) -> None:  # type: ignore[no-untyped-def]
     (seeds_copy / "empty.txt").write_text("")
-    cmd = [sys.executable, "-m", "assistant.cli", "--store-dir", str(tmp_path / "s"), "--embedder", "onnx"]
+    cmd = [sys.executable, "-m", "assistant.app.cli", "--store-dir", str(tmp_path / "s"),
+           "--embedder", "onnx"]
     run = subprocess.run([*cmd, "index", str(seeds_copy)], capture_output=True, text=True, timeout=300)
     assert run.returncode == 1, run.stderr  # one bad file: non-zero, but everything else indexed
     assert "5 added" in run.stdout and "empty.txt" in run.stdout
     status = subprocess.run([*cmd, "status"], capture_output=True, text=True, timeout=120)
     assert status.returncode == 0 and "articles: 5" in status.stdout
-    missing = subprocess.run([sys.executable, "-m", "assistant.cli", "--store-dir", str(tmp_path / "none"),
-                              "ask", "What?"], capture_output=True, text=True, timeout=120)
+    missing = subprocess.run([sys.executable, "-m", "assistant.app.cli", "--store-dir",
+                              str(tmp_path / "none"), "ask", "What?"],
+                             capture_output=True, text=True, timeout=120)
     assert missing.returncode == 2 and "run: assistant index seeds/" in missing.stderr
     assert "Traceback" not in missing.stderr
 

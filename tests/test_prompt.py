@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from assistant.prompt import EXAMPLES, STOP, build, estimate_tokens, is_instruction
-from assistant.types import Passage
+from assistant.answer.prompt import EXAMPLES, STOP, build, estimate_tokens, is_instruction
+from assistant.kernel.answers import Passage
 from index.chunking import split_sentences
 
 

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from assistant import Assistant
-from assistant.types import ABSTAIN_TEXT, Answer
-from index.errors import BadQuestionError
+from assistant.kernel.answers import ABSTAIN_TEXT, Answer
+from assistant.kernel.errors import BadQuestionError
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTION = "What did Macron say about security guarantees for Russia?"
@@ -141,7 +141,7 @@ def test_filter_values_in_other_shapes_work(seeds_assistant: Assistant) -> None:
 # --- through the CLI: exit 2 and one line on stderr ---------------------------------------------
 @pytest.fixture(scope="module")
 def cli(seeds_assistant: Assistant) -> Any:
-    base = [sys.executable, "-m", "assistant.cli", "--store-dir",
+    base = [sys.executable, "-m", "assistant.app.cli", "--store-dir",
             str(seeds_assistant.settings.store_dir), "--embedder", "onnx"]
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:

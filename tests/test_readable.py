@@ -1,4 +1,4 @@
-"""Answers a person can read (assistant/readable.py, issue #15): the fact first, sentences
+"""Answers a person can read (assistant/answer/readable.py, issue #15): the fact first, sentences
 that stand alone, closed quotes, one marker per article — on the real seeds store."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from assistant.readable import closed, points_back, short_span
+from assistant.answer.readable import closed, points_back, short_span
 
 TF1 = "On which TV channel did Macron speak about guarantees for Russia?"
 PHONE = "Who did Macron speak with by phone before going to Moscow?"

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from index.models import FileProblem, RawArticle
+from assistant.kernel.records import FileProblem, RawArticle
 from index.readers import SUPPORTED, iter_articles
 
 DATA = Path(__file__).resolve().parent / "data"

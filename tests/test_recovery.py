@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 
 from assistant import Assistant
-from index import store
-from index.manifest import Manifest
-from index.settings import Settings
-from index.vectors import VectorStore
+from assistant.kernel.settings import Settings
+from assistant.storage import generations as store
+from assistant.storage.manifest import Manifest
+from assistant.storage.vectors import VectorStore
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
@@ -38,7 +38,7 @@ def _env() -> dict[str, str]:
 
 def cli(store_dir: Path, *args: str | Path, env: dict[str, str] | None = None,
         ) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "assistant.cli", "--store-dir", str(store_dir), *map(str, args)]
+    cmd = [sys.executable, "-m", "assistant.app.cli", "--store-dir", str(store_dir), *map(str, args)]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=ROOT,
                           env=env or _env())
 
@@ -132,13 +132,13 @@ def test_rebuild_in_the_same_process_is_followed_by_another_assistant(seeds_stor
 
 KILL_AT_UPSERT = """
 import os, signal, sys
-from index.vectors import VectorStore
+from assistant.storage.vectors import VectorStore
 real = VectorStore.upsert
 def hooked(self, *a, **k):
     real(self, *a, **k)
     os.kill(os.getpid(), signal.SIGKILL)
 VectorStore.upsert = hooked
-from assistant.cli import main
+from assistant.app.cli import main
 sys.exit(main(sys.argv[1:]))
 """
 
@@ -233,13 +233,13 @@ def test_open_reader_follows_a_chroma_restored_by_another_process(seeds_store: P
 
 KILL_AT_BEGIN = """
 import os, signal, sys
-from index.manifest import Manifest
+from assistant.storage.manifest import Manifest
 real = Manifest.begin_article
 def hooked(self, *a, **k):
     out = real(self, *a, **k)
     os.kill(os.getpid(), signal.SIGKILL)
 Manifest.begin_article = hooked
-from assistant.cli import main
+from assistant.app.cli import main
 sys.exit(main(sys.argv[1:]))
 """
 

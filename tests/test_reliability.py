@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from index.manifest import Manifest
-from index.vectors import VectorStore
+from assistant.storage.manifest import Manifest
+from assistant.storage.vectors import VectorStore
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
@@ -240,7 +240,7 @@ def _cases() -> list[Case]:
 
 def store_ids(store: Path) -> tuple[set[str], set[str], list[str], list[str]]:
     """(manifest chunk ids, Chroma ids, BM25 ids, pending doc ids) of a store."""
-    from index.settings import Settings
+    from assistant.kernel.settings import Settings
 
     manifest = Manifest(store / "manifest.sqlite", create=False)
     try:
@@ -310,7 +310,7 @@ def test_a_messy_folder_through_the_cli(tmp_path: Path) -> None:
         for case in cases:
             case.make(folder, mp)
     store = tmp_path / "store"
-    cmd = [sys.executable, "-m", "assistant.cli", "--store-dir", str(store), "--embedder", "onnx"]
+    cmd = [sys.executable, "-m", "assistant.app.cli", "--store-dir", str(store), "--embedder", "onnx"]
     run = subprocess.run([*cmd, "index", str(folder)], capture_output=True, text=True,
                          timeout=600, cwd=ROOT)
     out = run.stdout + run.stderr
@@ -334,7 +334,7 @@ def test_a_messy_folder_through_the_cli(tmp_path: Path) -> None:
 def _cli_rss(store: Path, path: Path,
              env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], int]:
     """Index ``path`` with the CLI; return the run and its peak memory in bytes."""
-    code = ("import resource, sys\nfrom assistant.cli import main\ncode = main(sys.argv[1:])\n"
+    code = ("import resource, sys\nfrom assistant.app.cli import main\ncode = main(sys.argv[1:])\n"
             "print('maxrss', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
             "sys.exit(code)")
     run = subprocess.run([sys.executable, "-c", code, "--store-dir", str(store), "--embedder",

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 from assistant import Assistant
-from assistant.extractive import select
-from index.errors import MissingExtraError
-from index.settings import Settings
+from assistant.answer.sentences import select
+from assistant.kernel.errors import MissingExtraError
+from assistant.kernel.settings import Settings
 
 QUESTION = "Where did Borrell give his speech about security guarantees?"
 
@@ -72,7 +72,7 @@ def test_learned_sentence_scores_move_the_answer_to_the_sentence_they_prefer(
 
 
 def test_reranker_without_a_model_says_how_to_build_it(tmp_path: Path) -> None:
-    from assistant.judges import make_reranker
+    from assistant.retrieve.cross_encoder import make_reranker
 
     with pytest.raises(MissingExtraError, match="make train"):
         make_reranker(Settings(store_dir=tmp_path, reranker="learned",

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from assistant.types import Answer, Claim, Conflict
+from assistant.kernel.answers import Answer, Claim, Conflict
+from assistant.kernel.errors import AssistantError
 from eval.rgb import CLASSES, RgbRecord, classify, load_records, run_rgb
-from index.errors import AssistantError
 
 SAMPLE = Path(__file__).parent / "data" / "rgb_sample.jsonl"
 
@@ -62,7 +62,7 @@ def test_classify_reads_answer_text_and_conflict_claims() -> None:
 def rgb_run(tmp_path_factory: pytest.TempPathFactory, embedder: object) -> dict[str, Any]:
     """The sample benchmarked twice on one store: the second run must only ask."""
     from assistant import Assistant
-    from index.settings import Settings
+    from assistant.kernel.settings import Settings
 
     out = tmp_path_factory.mktemp("rgb-out")
     assistant = Assistant(settings=Settings(store_dir=out / "store"), model=embedder)
@@ -109,7 +109,7 @@ def test_rgb_answers_cite_only_their_own_record(rgb_run: dict[str, Any]) -> None
 
 def test_cli_bench_rgb_missing_file_is_a_one_line_error(tmp_path: Path,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
-    from assistant.cli import main
+    from assistant.app.cli import main
 
     code = main(["bench", "rgb", "--data", str(tmp_path / "nope.json"), "--out", str(tmp_path)])
     assert code == 2

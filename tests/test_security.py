@@ -34,8 +34,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from assistant import ABSTAIN_TEXT, Assistant, AssistantError, cli, ui
-from index.settings import Settings
+from assistant import ABSTAIN_TEXT, Assistant, AssistantError
+from assistant.app import cli, ui
+from assistant.kernel.settings import Settings
 from tests.helpers import free_port, stop
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,7 +110,7 @@ def cli_ui(tmp_path_factory: pytest.TempPathFactory, embedder: object) -> Iterat
     port, log = free_port(), store.parent / "ui.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "assistant.cli", "--store-dir", str(store), "ui", "--port",
+            [sys.executable, "-m", "assistant.app.cli", "--store-dir", str(store), "ui", "--port",
              str(port), "--auth", f"{USER}:{PASSWORD}"], cwd=ROOT, env=env, stdout=out,
             stderr=subprocess.STDOUT)
     try:
@@ -222,7 +223,7 @@ NO_AUTH_REFUSAL = ("assistant: --host 0.0.0.0 shares the UI (and uploads) with t
 
 def test_network_host_without_auth_is_refused_by_the_cli(tmp_path: Path) -> None:
     port = free_port()
-    done = subprocess.run([sys.executable, "-m", "assistant.cli", "--store-dir", str(tmp_path / "s"),
+    done = subprocess.run([sys.executable, "-m", "assistant.app.cli", "--store-dir", str(tmp_path / "s"),
                            "ui", "--host", "0.0.0.0", "--port", str(port)], cwd=ROOT,
                           capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 2, done.stderr[-1500:]
@@ -270,7 +271,7 @@ def test_no_auth_serves_the_network_with_a_warning(tmp_path: Path) -> None:
            "TRANSFORMERS_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "assistant.cli", "--store-dir", str(tmp_path / "store"), "ui",
+            [sys.executable, "-m", "assistant.app.cli", "--store-dir", str(tmp_path / "store"), "ui",
              "--host", "0.0.0.0", "--port", str(port), "--no-auth", "--seeds", ""],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
@@ -329,7 +330,7 @@ def test_cli_and_ui_outputs_never_show_secrets(cli_ui: CliServer) -> None:
     for name, args in (("status", ["status"]), ("ask", ["ask", SEED_QUESTION, "--json"]),
                        ("failing LLM", ["ask", SEED_QUESTION, "--answerer", "openai"])):
         env = {**cli_ui.env, "ASSISTANT_LLM_BASE_URL": f"http://127.0.0.1:{free_port()}/v1"}
-        done = subprocess.run([sys.executable, "-m", "assistant.cli", "--store-dir",
+        done = subprocess.run([sys.executable, "-m", "assistant.app.cli", "--store-dir",
                                str(cli_ui.store), *args], cwd=ROOT, env=env, capture_output=True,
                               text=True, timeout=300, check=False)
         assert done.returncode == (2 if name == "failing LLM" else 0), done.stderr[-1500:]

@@ -1,4 +1,4 @@
-"""assistant/seeding.py: on an empty store the UI indexes the seeds as the server starts —
+"""assistant/app/seeding.py: on an empty store the UI indexes the seeds as the server starts —
 before any page is requested — and says so in the server log."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from assistant import Assistant
-from assistant.seeding import SeedRun
-from index.settings import Settings
+from assistant.app.seeding import SeedRun
+from assistant.kernel.settings import Settings
 from tests.helpers import free_port, stop
 
 pytestmark = pytest.mark.slow
@@ -46,7 +46,7 @@ def test_server_start_indexes_the_seeds_before_any_page_is_requested(
            "ANONYMIZED_TELEMETRY": "False"}
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "assistant.cli", "--store-dir", str(store), "ui", "--port",
+            [sys.executable, "-m", "assistant.app.cli", "--store-dir", str(store), "ui", "--port",
              str(port), "--seeds", str(SEEDS)], cwd=tmp_path, env=env, stdout=out,
             stderr=subprocess.STDOUT)
     try:

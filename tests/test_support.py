@@ -1,4 +1,4 @@
-"""The support judge φ (assistant/support.py) and the facts it compares (assistant/facts.py).
+"""The support judge φ (assistant/check/judge.py) and the facts it compares (assistant/check/facts.py).
 
 Sample pairs in tests/data/support_pairs.jsonl were written for these tests in the spirit of
 RGB: a passage, a sentence stating its answer, the same passage with the answer swapped;
@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from assistant.facts import extract_facts, split_sentences
-from assistant.support import (
+from assistant.check.facts import extract_facts, split_sentences
+from assistant.check.judge import (
     HeuristicJudge,
     Support,
     citation_recall_precision,

@@ -20,8 +20,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from assistant import ABSTAIN_TEXT, Assistant, NoIndexError, render, ui
-from index.settings import Settings
+from assistant import ABSTAIN_TEXT, Assistant, NoIndexError
+from assistant.app import render, ui
+from assistant.kernel.settings import Settings
 from tests.helpers import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -7,10 +7,11 @@ from html.parser import HTMLParser
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assistant import render, ui_html
-from assistant.types import ABSTAIN_TEXT, Answer, AnswerSentence, Citation, Claim, Conflict, Passage
-from assistant.ui import safe_name
-from index.models import Article, FileProblem, IndexReport, Status
+from assistant.app import html as ui_html
+from assistant.app import render
+from assistant.app.ui import safe_name
+from assistant.kernel.answers import ABSTAIN_TEXT, Answer, AnswerSentence, Citation, Claim, Conflict, Passage
+from assistant.kernel.records import Article, FileProblem, IndexReport, Status
 
 HOSTILE = '<script>alert(1)</script> <img src=x onerror=alert(1)> "quoted" & \'single\''
 OWN_TAGS = {"div", "span", "a", "mark", "b", "br", "ul", "ol", "li", "blockquote", "button"}
@@ -211,7 +212,7 @@ def test_safe_name_strips_directories_and_rejects_what_cannot_be_indexed() -> No
 
 
 def test_answers_and_abstentions_show_their_filters_as_text() -> None:
-    from assistant.types import Filters
+    from assistant.kernel.answers import Filters
 
     dated = Filters(since="2022-12-01", sources=(f"Outlet {HOSTILE}",), undated=3)
     for shown in (answer(filters=dated), answer(abstained=True, text=ABSTAIN_TEXT, filters=dated)):
@@ -225,7 +226,7 @@ def test_answers_and_abstentions_show_their_filters_as_text() -> None:
 
 
 def test_short_answer_leads_with_its_marker_and_coverage_names_outlets_with_links() -> None:
-    from assistant.types import Coverage, ShortAnswer
+    from assistant.kernel.answers import Coverage, ShortAnswer
 
     short = ShortAnswer("4,500", "number", 1, "doc1", START + QUOTE.index("4,500"),
                         START + QUOTE.index("4,500") + 5)

@@ -22,9 +22,10 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from assistant import Assistant, render, ui  # noqa: E402
+from assistant import Assistant  # noqa: E402
+from assistant.app import render, ui  # noqa: E402
+from assistant.kernel.settings import Settings  # noqa: E402
 from bench import ui_load  # noqa: E402
-from index.settings import Settings  # noqa: E402
 from tests.helpers import free_port  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.server]

@@ -6,11 +6,11 @@ from collections.abc import Callable
 
 import pytest
 
-from assistant.support import HeuristicJudge
-from assistant.types import Passage
-from assistant.verify import parse_markers, verify
+from assistant.answer.verify import parse_markers, verify
+from assistant.check.judge import HeuristicJudge
+from assistant.kernel.answers import Passage
+from assistant.kernel.records import Article
 from index.chunking import split_sentences
-from index.models import Article
 from tests.helpers import markers_in_order
 
 # Invented articles; the tests plant sentences that agree or disagree with them.

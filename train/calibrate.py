@@ -57,8 +57,9 @@ def main() -> None:
     p.add_argument("--rgb", type=Path, default=ROOT.parent / "shared/benchmarks/rgb/en_fact.json")
     p.add_argument("--model", type=Path, default=ROOT / "assistant" / "models" / "verifier")
     a = p.parse_args()
-    from assistant.learned import CrossEncoder, LearnedJudge
-    from assistant.support import HeuristicJudge
+    from assistant.check.judge import HeuristicJudge
+    from assistant.check.learned_judge import LearnedJudge
+    from assistant.retrieve.cross_encoder import CrossEncoder
 
     rgb = rgb_cases(a.rgb)
     hand = hand_pairs()

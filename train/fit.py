@@ -157,7 +157,7 @@ def train(name: str, data: Path, work: Path, epochs: float, batch: int, lr: floa
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from index.embedding import model_dir
+    from assistant.storage.embedding import model_dir
 
     torch.manual_seed(seed)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
@@ -250,7 +250,7 @@ def export(name: str, model: Any, tok: Any, metrics: dict[str, Any], work: Path)
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from index.embedding import model_dir
+    from assistant.storage.embedding import model_dir
 
     model.eval()
     enc = tok(["a question"], ["a passage that answers it"], return_tensors="pt")

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from assistant.kernel.records import RawArticle
 from index.chunking import chunk_article, split_sentences
 from index.cleaning import clean_article
-from index.models import RawArticle
 
 _TAG = re.compile(r"<[^>]+>")
 

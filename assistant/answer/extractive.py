@@ -1,0 +1,260 @@
+"""The extractive answerer: quotes the sentences of the articles that answer the question and
+abstains below the calibrated threshold. It needs no LLM; the LLM answerers fall back on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from assistant.answer import coverage, news, readable
+from assistant.answer import question as lexical
+from assistant.answer.base import Evidence, abstain
+from assistant.answer.cite import compose
+from assistant.answer.sentences import Candidate, Selection, candidates, select
+from assistant.check.judge import SupportJudge
+from assistant.kernel.answers import Answer, Claim, Conflict
+from assistant.kernel.records import Article
+from assistant.kernel.settings import Settings
+
+
+class ExtractiveAnswerer:
+    """Quotes the sentences that answer the question; abstains below the calibrated threshold.
+
+    News-aware on top of plain selection: "which came first" questions are answered
+    event by event in date order, "the latest on" prefers the most recent evidence, and
+    sentences that state a different value for the same fact are shown side by side.
+    """
+
+    name = "extractive"
+
+    def __init__(self, settings: Settings, document: Callable[[str], Article | None]) -> None:
+        self.settings = settings
+        self.document = document
+        self._judge: SupportJudge | None = None
+        self._reranker: Any = None
+
+    @property
+    def judge(self) -> SupportJudge:
+        """The strict support judge that decides which copies back a quoted sentence."""
+        if self._judge is None:
+            from assistant.check.judges import make_judge
+
+            self._judge = make_judge(self.settings, strict=True)
+        return self._judge
+
+    def choose(self, evidence: Evidence) -> Selection:
+        reranker = self.reranker
+        learned = ((lambda texts: reranker.score(evidence.query, texts))
+                   if reranker is not None else None)
+        return select(evidence.query, evidence.top, self.settings.answer_sentences, evidence.articles,
+                      learned=learned, learned_weight=self.settings.rerank_weight)
+
+    @property
+    def reranker(self) -> Any:
+        """The trained reranker (sentence scores) when ``Settings.reranker`` is on."""
+        if self.settings.reranker != "off" and self._reranker is None:
+            from assistant.retrieve.cross_encoder import make_reranker
+
+            self._reranker = make_reranker(self.settings)
+        return self._reranker
+
+    def answer(self, evidence: Evidence) -> Answer:
+        parts = news.order_parts(evidence.question)
+        if parts is not None and evidence.search is not None:
+            ordered = self._order(evidence, parts)
+            if ordered is not None:
+                return ordered
+        selection = self.choose(evidence)
+        missing = (*selection.missing,
+                   *news.unmentioned_dates(evidence.query, list(evidence.documents.values())))
+        if missing:
+            return abstain(evidence, ("the articles never mention: " + ", ".join(missing),))
+        if not selection.sentences or selection.evidence < self.settings.abstain_threshold:
+            return abstain(evidence, confidence=selection.evidence)
+        chosen = list(selection.sentences)
+        planned = self._planned(evidence, chosen[0])
+        if planned:  # asked what happened; the best evidence only announces it
+            follow = self._after_plan(evidence, chosen[0], selection)
+            if follow is None:
+                return abstain(evidence, (f"the articles were written before the event on {planned} "
+                                          "and only say what was planned",), confidence=selection.evidence)
+            chosen = [follow]
+        if news.is_recency(evidence.question):
+            chosen = [self._latest(selection)]
+        chosen = _standalone(chosen, selection)
+        anchor, disagreeing = _disagreement(chosen, selection, lexical.need(evidence.query),
+                                            evidence.query)
+        asked = coverage.asks(evidence.question)
+        short = None
+        if disagreeing:
+            chosen = [anchor] + [c for c, *_ in disagreeing]
+        elif asked or news.asks_who_reports(evidence.question):
+            chosen = news.other_outlets(evidence.query, chosen, candidates(
+                evidence.passages + evidence.story([c.passage.doc_id for c in chosen])),
+                most=coverage.MOST if asked else 3)
+            chosen = [r for c in chosen if (r := readable.with_antecedent(c)) is not None] or chosen
+        elif planned or news.is_recency(evidence.question):
+            short = readable.short_span(evidence.query, chosen[0].text)
+        else:
+            chosen, short = _fact_first(evidence.query, chosen, selection)
+        cited = [c.passage.doc_id for c in chosen]
+        pool = candidates(evidence.passages + evidence.story(cited))
+        answer = compose(evidence.question, chosen, pool, self.document, retrieved=evidence.top,
+                         judge=self.judge, short=short)
+        answer = replace(answer, confidence=round(selection.evidence, 4))
+        if disagreeing:
+            answer = _with_conflicts(answer, chosen[0], disagreeing)
+        if asked:
+            answer = coverage.answer(answer, asked)
+        return answer
+
+    def _planned(self, evidence: Evidence, c: Candidate) -> str | None:
+        return news.planned_only(evidence.question, c, evidence.documents.get(c.passage.doc_id))
+
+    def _after_plan(self, evidence: Evidence, plan: Candidate, selection: Selection) -> Candidate | None:
+        """The sentence right after an announcement, if it supplies what the question asks beyond it.
+
+        "Which newspaper did Macron speak to before meeting Putin?": the best sentence announces
+        the meeting; the next one ("... said in an interview to Le Journal du Dimanche") holds the
+        question's missing words ("interview") and answers it. Without such a neighbour the
+        question is about the announced event itself, and the articles cannot know its outcome.
+        """
+        wanted = set(lexical.terms(evidence.query)) - set(lexical.terms(plan.text))
+        for c in selection.ranked:
+            # the very next sentence of the same paragraph: one space between them
+            near = c.passage.doc_id == plan.passage.doc_id and 0 <= c.start - plan.end <= 2
+            if (near and c is not plan and wanted & set(lexical.terms(c.text))
+                    and not self._planned(evidence, c)):
+                return c
+        return None
+
+    def _latest(self, selection: Selection) -> Candidate:
+        best = selection.ranked[0]
+        close = [c for c in selection.ranked[:10] if c.score >= 0.8 * best.score]
+        return max(close, key=lambda c: (news.evidence_date(c, self.document(c.passage.doc_id)) or "",
+                                         c.score))
+
+    def _order(self, evidence: Evidence, parts: tuple[str, str, bool]) -> Answer | None:
+        """Answer each compared event on its own, then list them in date order."""
+        assert evidence.search is not None
+        events: list[tuple[Candidate, str | None]] = []
+        confidence = 1.0
+        for part in parts[:2]:
+            top = evidence.search(part)[: self.settings.top_k]
+            articles = {p.doc_id: f"{p.title}\n{a.text}" for p in top
+                        if (a := self.document(p.doc_id)) is not None}
+            # Best: a dated sentence naming the event; then undated; then names nearby only.
+            for kind, strict in (("date", True), (None, True), ("date", False), (None, False)):
+                sel = select(part, top, 1, articles, kind=kind, names_in_sentence=strict)
+                if sel.sentences and sel.evidence >= self.settings.abstain_threshold:
+                    break
+            else:
+                return None  # one event not found: answer the question as a plain question
+            c = sel.sentences[0]
+            confidence = min(confidence, sel.evidence)
+            events.append((c, news.event_date(c, self.document(c.passage.doc_id))))
+        if events[0][0].text == events[1][0].text:
+            return None
+        dated = sorted(events, key=lambda e: (e[1] is None, e[1] or ""))
+        answer = compose(evidence.question, [c for c, _ in dated], [], self.document,
+                         retrieved=evidence.top)
+        when = [f"[{i + 1}] {d}" if d else f"[{i + 1}] undated in the articles"
+                for i, (_, d) in enumerate(dated)]
+        note = "in date order: " + "; ".join(when)
+        if all(d for _, d in dated) and dated[0][1] == dated[1][1]:
+            note = "both on the same day: " + "; ".join(when)
+        return replace(answer, notes=(*answer.notes, note), confidence=round(confidence, 4))
+
+
+CONFLICT_ANCHORS = 3  # best sentences tried as the first side of a conflict
+
+
+def _disagreement(chosen: list[Candidate], selection: Selection, need: str | None, query: str
+                  ) -> tuple[Candidate, list[tuple[Candidate, str, tuple[str, ...], tuple[str, ...]]]]:
+    """The first of the chosen (then the best-ranked) sentences that other sentences contradict.
+
+    The top sentence may hold no value at all (a heading: "Tournament Reaction Podcast") while
+    the next ones state the answer and its contradiction; only sentences scoring nearly as
+    well as the best are tried, so a side remark never becomes the headline of a conflict.
+    """
+    best = selection.ranked[0].score if selection.ranked else chosen[0].score
+    tried: set[tuple[str, int]] = set()
+    # Only a question asking for one kind of value ("who", "when", "how many") looks past the
+    # first sentence: open questions quote rewrites whose wording differs in harmless names.
+    anchors = [*chosen, *selection.ranked[:CONFLICT_ANCHORS]] if need else chosen[:1]
+    for c in anchors:
+        key = (c.passage.doc_id, c.start)
+        if key in tried or (c is not chosen[0] and c.score < 0.8 * best):
+            continue
+        tried.add(key)
+        found = news.conflicts(c, selection.ranked, query, need)
+        if found:
+            return c, found
+    return chosen[0], []
+
+
+def _fact_first(query: str, chosen: list[Candidate], selection: Selection
+                ) -> tuple[list[Candidate], tuple[int, int, str] | None]:
+    """The chosen sentences led by one holding the value the question asks for, and its span.
+
+    When the best sentence holds no such value (the Moscow meeting, asked who Macron phoned)
+    but a sentence scoring nearly as well does (the call with Joe Biden), that one leads.
+    """
+    span = readable.short_span(query, chosen[0].text)
+    if span is not None or lexical.need(query) is None:
+        return chosen, span
+    best, options = chosen[0], []
+    said = readable.asked_words(query, best.text)  # a lead must say as much of the question
+    for i, c in enumerate(selection.ranked[:12]):
+        if c.score < 0.8 * best.score:
+            break
+        lead = readable.with_antecedent(c)
+        if lead is None or (lead.passage.doc_id, lead.start) == (best.passage.doc_id, best.start):
+            continue
+        span = readable.short_span(query, lead.text)
+        says = readable.asked_words(query, lead.text)
+        if span is not None and says >= said:  # the one saying most leads; ties: the best ranked
+            options.append((says, -i, lead, span))
+    if not options:
+        return chosen, None
+    *_, lead, span = max(options, key=lambda o: o[:2])
+    # the best sentence stays, right after the one that leads: it may say more of the answer
+    rest = [x for x in chosen if (x.passage.doc_id, x.start) != (lead.passage.doc_id, lead.start)]
+    return [lead, *rest][: max(2, len(chosen))], span
+
+
+def _standalone(chosen: list[Candidate], selection: Selection) -> list[Candidate]:
+    """The chosen sentences, each able to stand alone: one that opens with a pointer ("This is
+    what …") comes with the sentence it points back to, or gives way to the best one that can."""
+    out = [r for c in chosen if (r := readable.with_antecedent(c)) is not None]
+    if not out:
+        out = next(([r] for c in selection.ranked[:12]
+                    if (r := readable.with_antecedent(c)) is not None), [])
+    return out or chosen
+
+
+def _with_conflicts(answer: Answer, first: Candidate,
+                    disagreeing: list[tuple[Candidate, str, tuple[str, ...], tuple[str, ...]]]) -> Answer:
+    """Attach the conflicts, each claim with the numbers of the citations that state it.
+
+    Two claims of one article are that article contradicting itself, not sources disagreeing."""
+    number = {c.doc_id: c.number for c in answer.citations}
+    published = {c.doc_id: c.published for c in answer.citations}
+    key = first.passage.doc_id
+    found = []
+    for c, kind, left, right in disagreeing:
+        other = c.passage.doc_id
+        if key not in number or other not in number:
+            continue
+        same = key == other
+        said = " vs ".join((", ".join(left), ", ".join(right)))
+        found.append(Conflict(kind=kind, claims=(
+            Claim(", ".join(left), (number[key],), published[key]),
+            Claim(", ".join(right), (number[other],), published[other])),
+            note=(f"this article contradicts itself on the {kind} [{number[key]}]: {said}" if same
+                  else f"the sources disagree on the {kind}: {said}"),
+            same_article=same))
+    notes = tuple(c.note for c in found)
+    return replace(answer, conflicts=tuple(found), notes=(*answer.notes, *notes))

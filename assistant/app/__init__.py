@@ -1,0 +1,1 @@
+"""How people use it: the ``Assistant`` front door, chat sessions, the CLI and the Gradio UI."""

@@ -1,0 +1,279 @@
+"""``Assistant``: the one front door — index articles, ask questions, chat, inspect."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from assistant.answer.base import Answerer, Evidence, abstain
+from assistant.answer.extractive import ExtractiveAnswerer
+from assistant.answer.registry import make_answerer
+from assistant.app.chat import ChatSession, contextualise
+from assistant.check.judge import Support, SupportJudge
+from assistant.kernel.answers import Answer, Filters, Passage
+from assistant.kernel.errors import BadQuestionError, CollectionGoneError, NoIndexError, StoreError
+from assistant.kernel.records import Article, IndexReport, Status
+from assistant.kernel.settings import Settings
+from assistant.retrieve import filters as filtering
+from assistant.retrieve.retriever import Retriever, check_question
+from assistant.storage import generations as store
+
+
+class Assistant:
+    """Question answering over an index of news articles, with cited answers.
+
+    ``Assistant(store_dir="store")`` opens (or will create) the index in ``store_dir``;
+    any other :class:`Settings` field can be passed as a keyword, or a whole
+    ``settings=Settings(...)``. Heavy parts (model, Chroma) load on first use; pass
+    ``model=`` (an embedder) to share an already loaded model.
+    """
+
+    def __init__(self, store_dir: str | Path | None = None, *, settings: Settings | None = None,
+                 model: Any = None, **overrides: Any) -> None:
+        base = settings or Settings()
+        if store_dir is not None:
+            overrides["store_dir"] = Path(store_dir)
+        self.settings = base.model_copy(update=overrides) if overrides else base
+        if overrides:
+            self.settings = Settings(**self.settings.model_dump())  # validate the overrides
+        self._lock = threading.RLock()
+        self._embedder: Any = model  # share one loaded embedding model between assistants
+        self._reader: tuple[Any, Any, Retriever] | None = None
+        self._reader_generation: tuple[int, int] = (0, 0)  # (store generation, Chroma inode)
+        self._pointer = store.Pointer(self.settings.store_dir)
+        self._answerer: Answerer | None = None
+        self._quoter: ExtractiveAnswerer | None = None
+        self._judge: SupportJudge | None = None
+
+    # --- shared heavy parts ------------------------------------------------------
+    def embedder(self) -> Any:
+        """The embedding model (loaded once, shared by indexing and questions)."""
+        with self._lock:
+            if self._embedder is None:
+                from assistant.storage.embedding import make_embedder
+
+                self._embedder = make_embedder(self.settings)
+            return self._embedder
+
+    def answerer(self) -> Answerer:
+        """The answerer ``settings.answerer`` names (created once)."""
+        with self._lock:
+            if self._answerer is None:
+                self._answerer = make_answerer(self.settings, self._document_or_none,
+                                               lambda texts: self.embedder().embed(texts))
+            return self._answerer
+
+    def _extractive(self) -> ExtractiveAnswerer:
+        """The extractive answerer (the configured one, when it is extractive): its evidence
+        score tells whether filters left the question's topic out."""
+        answerer = self.answerer()
+        if isinstance(answerer, ExtractiveAnswerer):
+            return answerer
+        with self._lock:
+            if self._quoter is None:
+                self._quoter = ExtractiveAnswerer(self.settings, self._document_or_none)
+            return self._quoter
+
+    def _document_or_none(self, doc_id: str) -> Article | None:
+        return self._retriever().manifest.article(doc_id)
+
+    def _retriever(self) -> Retriever:
+        """The reader of the current store generation. After a rebuild switched generations,
+        or an index run replaced a damaged Chroma, the next call opens the new one (two
+        ``stat`` calls per question tell). The old reader is dropped, not closed: another
+        thread may still be answering with it."""
+        with self._lock:
+            number = self._pointer.number()
+            chroma = self._chroma_identity()
+            if self._reader is not None and (number, chroma) != self._reader_generation:
+                if chroma != self._reader_generation[1]:
+                    from assistant.storage.vectors import forget_clients
+
+                    forget_clients()
+                self._reader = None
+            if self._reader is None:
+                from assistant.storage.manifest import Manifest
+                from assistant.storage.vectors import VectorStore
+
+                gen = store.generation(Path(self.settings.store_dir), self.settings.collection, number)
+                if not gen.manifest.exists() and not self.settings.chroma_host:
+                    raise NoIndexError(self.settings.store_dir)
+                manifest = Manifest(gen.manifest, create=bool(self.settings.chroma_host))
+                try:
+                    vectors = VectorStore(self.settings, gen.collection)
+                except Exception:
+                    manifest.close()
+                    raise
+                self._reader = (manifest, vectors, Retriever(self.settings, manifest, vectors,
+                                                             self.embedder, gen.keyword))
+                self._reader_generation = (number, chroma)
+            return self._reader[2]
+
+    def _chroma_identity(self) -> int:
+        """The inode of the embedded Chroma database (0 for a server or none yet)."""
+        if self.settings.chroma_host:
+            return 0
+        try:
+            return os.stat(Path(self.settings.store_dir) / "chroma" / "chroma.sqlite3").st_ino
+        except OSError:
+            return 0
+
+    # --- verbs ---------------------------------------------------------------------
+    def index(self, paths: Sequence[str | Path] | str | Path, *, keep_missing: bool = False,
+              rebuild: bool = False, progress: Any = None) -> IndexReport:
+        """Add, update and remove articles from files or folders; returns what changed."""
+        from index.pipeline import Indexer
+
+        if isinstance(paths, (str, Path)):
+            paths = [paths]
+        if rebuild:
+            self.close()
+        report = Indexer(self.settings, self.embedder).run(
+            paths, keep_missing=keep_missing, rebuild=rebuild, progress=progress)
+        return report
+
+    def ask(self, question: str, *, since: str | date | None = None,
+            until: str | date | None = None, sources: Sequence[str] = (),
+            doc_ids: Sequence[str] = (), include_undated: bool | None = None,
+            history: Sequence[str] = (), boost_docs: Sequence[str] = ()) -> Answer:
+        """Answer one question from the indexed articles, with citations (or abstain).
+
+        ``since``/``until`` keep articles published in that range (ISO days or unambiguous
+        dates like "March 14, 2023"); undated articles are left out of a range unless
+        ``include_undated`` (default: ``Settings.include_undated``). ``sources`` keeps those
+        outlets, ``doc_ids`` those articles. ``answer.filters`` says what was applied.
+        """
+        args = (question, since, until, sources, doc_ids, include_undated, history, boost_docs)
+        seen = self._reader_generation
+        try:
+            return self._ask(*args)
+        except StoreError as e:
+            # a rebuild switched generations (or Chroma was replaced) while this one asked
+            moved = (self._pointer.number(), self._chroma_identity()) != seen
+            if not (isinstance(e, CollectionGoneError) or moved):
+                raise
+            with self._lock:
+                self._reader = None
+            return self._ask(*args)
+
+    def _ask(self, question: str, since: Any, until: Any, sources: Sequence[str],
+             doc_ids: Sequence[str], include_undated: bool | None, history: Sequence[str],
+             boost_docs: Sequence[str]) -> Answer:
+        started = time.perf_counter()
+        question = check_question(question, self.settings.max_question_chars)
+        if include_undated is None:
+            include_undated = self.settings.include_undated
+        filters = filtering.parse(since, until, sources, doc_ids, include_undated)
+        history = filtering.strings("history", history)
+        boost_docs = filtering.strings("boost_docs", boost_docs)
+        query = _with_history(question, history)
+        retriever = self._retriever()
+        evidence = self._evidence(retriever, question, query, filters, boost_docs)
+        filters = replace(filters, undated=retriever.undated(filters))
+        answer = None
+        if filters.dated or filters.sources:  # doc_ids alone: the caller chose the articles
+            answer = self._on_topic(retriever, evidence, filters, boost_docs)
+        if answer is None:
+            answer = self.answerer().answer(evidence)
+        return _timed(replace(answer, filters=filters), started)
+
+    def _evidence(self, retriever: Retriever, question: str, query: str, filters: Filters,
+                  boost_docs: Sequence[str]) -> Evidence:
+        """What retrieval finds for ``query`` among the articles passing ``filters``."""
+        k = self.settings.candidates
+        passages = retriever.search(query, filters, k=k, boost_docs=boost_docs)
+        top = passages[: self.settings.top_k]
+        notes = ("no indexed article matches the filters",) if filters.active and not passages else ()
+        documents = {d: a for d in dict.fromkeys(p.doc_id for p in top)
+                     if (a := retriever.manifest.article(d)) is not None}
+        allowed = retriever.allowed_docs(filters)
+
+        def story(ids: list[str]) -> list[Passage]:  # copies cited as backing obey the filters too
+            return [p for p in retriever.story_passages(ids) if allowed is None or p.doc_id in allowed]
+
+        return Evidence(question, query, passages, top, documents, notes, story,
+                        lambda text: retriever.search(text, filters, k=k))
+
+    def _on_topic(self, retriever: Retriever, evidence: Evidence, filters: Filters,
+                  boost_docs: Sequence[str]) -> Answer | None:
+        """The abstention when the filters left only passages off the question's topic
+        (``filters.left_out_topic``); else the extractive answer when that is the configured
+        answerer (already computed), else None."""
+        quoter = self._extractive()
+        quoted = quoter.answer(evidence)
+        whole = quoter.answer(self._evidence(retriever, evidence.question, evidence.query,
+                                             Filters(), boost_docs))
+        note = filtering.left_out_topic(quoted, whole, retriever.allowed_docs(filters) or set(),
+                                        self.settings.abstain_threshold)
+        if note:
+            return replace(abstain(evidence, (note,), quoted.confidence),
+                           answerer=self.answerer().name)
+        return quoted if quoter is self.answerer() else None
+
+    def supports(self, claim: str, passages: Sequence[str] | str) -> Support:
+        """Whether ``passages`` (read together) support ``claim``: the judge that verifies LLM
+        answers and grades the eval (``Settings.support_judge``), as ``Support(supported, score)``."""
+        if isinstance(passages, str):
+            passages = [passages]
+        if not isinstance(claim, str) or not claim.strip():
+            raise BadQuestionError("the claim is empty — give the sentence to check")
+        texts = filtering.strings("passages", passages)
+        with self._lock:
+            if self._judge is None:
+                from assistant.check.judges import make_judge
+
+                self._judge = make_judge(self.settings, lambda t: self.embedder().embed(t))
+            judge = self._judge
+        return judge.judge(texts, claim)
+
+    def chat(self) -> ChatSession:
+        """A conversation that remembers earlier turns for follow-up questions."""
+        return ChatSession(self)
+
+    def document(self, doc_id: str) -> Article:
+        """The indexed article (metadata and cleaned ``.text``) with this id."""
+        article = self._retriever().manifest.article(doc_id)
+        if article is None:
+            raise KeyError(f"no article {doc_id!r} in {self.settings.store_dir}")
+        return article
+
+    def status(self) -> Status:
+        """What the index holds: articles, chunks, story clusters, where and how big."""
+        retriever = self._retriever()
+        manifest = retriever.manifest
+        articles, chunks, clusters = manifest.counts()
+        missing, _ = retriever.missing_vectors()
+        meta = manifest.articles_meta()
+        dates = sorted(m[3] for m in meta if m[3])
+        store = Path(self.settings.store_dir)
+        size = sum(f.stat().st_size for f in store.rglob("*") if f.is_file()) if store.exists() else 0
+        return Status(
+            articles=articles, chunks=chunks, clusters=clusters,
+            store_dir=str(store.resolve()), size_bytes=size,
+            last_indexed=manifest.get_meta("last_indexed"),
+            backend=retriever.vectors.location,
+            sources=tuple(sorted({m[2] for m in meta if m[2]})),
+            first_date=dates[0] if dates else None, last_date=dates[-1] if dates else None,
+            missing_vectors=missing,
+        )
+
+    def close(self) -> None:
+        """Release the store (the model stays loaded)."""
+        with self._lock:
+            if self._reader is not None:
+                self._reader[0].close()
+                self._reader = None
+
+
+def _with_history(question: str, history: Sequence[str]) -> str:
+    return contextualise(question, history)
+
+
+def _timed(answer: Answer, started: float) -> Answer:
+    return replace(answer, seconds=round(time.perf_counter() - started, 4))

@@ -1,0 +1,1 @@
+"""Retrieval: fuse vector and keyword search, filter by date and outlet, rerank (optional)."""

@@ -1,0 +1,274 @@
+"""Hybrid retrieval: dense (Chroma) + keyword (BM25), fused by reciprocal rank,
+then diversified so that copies of one story do not crowd out other evidence.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.kernel.answers import Filters, Passage
+from assistant.kernel.errors import BadQuestionError, StoreError
+from assistant.kernel.settings import Settings
+from assistant.storage.embedding import Embedder
+from assistant.storage.keyword import KeywordIndex
+from assistant.storage.manifest import Manifest
+from assistant.storage.vectors import VectorStore
+
+NO_FILTERS = Filters()
+RERANK_FUSION_K = 10  # reciprocal-rank constant when the reranker's order meets the fused one
+
+
+@dataclass(frozen=True)
+class DocMeta:
+    title: str
+    source: str | None
+    published: str | None
+    cluster_id: str
+    url: str | None
+
+
+class Retriever:
+    """Finds the passages most likely to answer a question."""
+
+    def __init__(self, settings: Settings, manifest: Manifest, vectors: VectorStore,
+                 embedder: Callable[[], Embedder], keyword_dir: Path | None = None) -> None:
+        self.settings = settings
+        self.manifest = manifest
+        self.vectors = vectors
+        self.keyword_dir = keyword_dir or Path(settings.store_dir) / "bm25"
+        self._embedder_factory = embedder
+        self._embedder: Embedder | None = None
+        self._lock = threading.Lock()
+        self._generation: str | None = None
+        self._keyword: KeywordIndex | None = None
+        self._meta: dict[str, DocMeta] = {}
+        self._chunks_of: dict[str, list[str]] = {}
+        self._reranker: Any = None
+
+    @property
+    def embedder(self) -> Embedder:
+        with self._lock:
+            if self._embedder is None:
+                self._embedder = self._embedder_factory()
+            return self._embedder
+
+    def refresh(self) -> None:
+        """Reload the keyword index and article metadata when an index run changed them, and
+        check that the store is whole (every passage has a vector, the keyword index loads)."""
+        generation = self.manifest.get_meta("bm25_generation")
+        if generation == self._generation:
+            return
+        with self._lock:
+            if generation == self._generation:
+                return
+            keyword = self._load_keyword()
+            self.check_vectors()
+            meta = {}
+            for d, title, source, published, cluster_id, url in self.manifest.articles_meta():
+                meta[d] = DocMeta(title, source, published, cluster_id or d, url)
+            chunks_of: dict[str, list[str]] = {}
+            if keyword is not None:
+                for cid in keyword.ids:
+                    chunks_of.setdefault(cid.rsplit("::", 1)[0], []).append(cid)
+            self._keyword, self._meta, self._chunks_of = keyword, meta, chunks_of
+            self._generation = generation
+
+    def _load_keyword(self) -> KeywordIndex | None:
+        folder = self.keyword_dir
+        finished = self.manifest.get_meta("finalised") == "1"
+        if not (folder / "ids.json").exists():
+            if finished and self.manifest.counts()[1]:
+                raise StoreError(f"the keyword index {folder} is missing — rebuild it: "
+                                 "assistant index PATH (the folders you indexed)")
+            return None  # the first index run has not built it yet
+        try:
+            return KeywordIndex(folder)
+        except Exception as e:  # truncated JSON, missing arrays, EOF...
+            raise StoreError(f"the keyword index {folder} is damaged ({type(e).__name__}) — "
+                             "rebuild it: assistant index PATH (the folders you indexed)") from e
+
+    def missing_vectors(self) -> tuple[int, int]:
+        """(passages without a vector in Chroma, passages): a lost or damaged Chroma shows here."""
+        chunks = self.manifest.counts()[1]
+        return max(0, chunks - self.vectors.count()), chunks
+
+    def check_vectors(self) -> None:
+        """Refuse to answer from keywords alone when Chroma lost vectors the manifest has."""
+        missing, chunks = self.missing_vectors()
+        if missing:
+            raise StoreError(
+                f"{missing} of {chunks} passages have no vector in {self.vectors.location} — "
+                "restore them from the manifest with assistant index PATH (any folder you "
+                "indexed), or rebuild with assistant index --rebuild PATH (all of them)")
+
+    def meta(self, doc_id: str) -> DocMeta | None:
+        return self._meta.get(doc_id)
+
+    def allowed_docs(self, filters: Filters) -> set[str] | None:
+        """Doc ids passing the filters, or None when no filter is set. An undated article
+        cannot be shown to fall in a date range: it passes one only with ``include_undated``."""
+        if not filters.active:
+            return None
+        keep_undated = filters.include_undated or not filters.dated
+        return {d for d, published in self._matching(filters) if published or keep_undated}
+
+    def undated(self, filters: Filters) -> int:
+        """Undated articles that pass every filter but the date range (0 without a range)."""
+        if not filters.dated:
+            return 0
+        self.refresh()
+        return sum(1 for _, published in self._matching(filters) if not published)
+
+    def _matching(self, filters: Filters) -> list[tuple[str, str | None]]:
+        """(doc id, publish date) of the articles passing the id and outlet filters and, when
+        dated, the date range."""
+        ids = set(filters.doc_ids)
+        wanted = {s.casefold() for s in filters.sources}
+        since, until = filters.since, filters.until
+        return [(d, m.published) for d, m in self._meta.items()
+                if (not ids or d in ids)
+                and (not wanted or (m.source or "").casefold() in wanted)
+                and not (m.published and since and m.published < since)
+                and not (m.published and until and m.published > until)]
+
+    def search(self, query: str, filters: Filters = NO_FILTERS, k: int | None = None,
+               boost_docs: Sequence[str] = ()) -> list[Passage]:
+        """The top ``k`` passages for ``query``, best first."""
+        self.refresh()
+        k = k or self.settings.top_k
+        allowed = self.allowed_docs(filters)
+        if allowed is not None and not allowed:
+            return []
+        n = self.settings.candidates
+        qvec = self.embedder.embed([query])[0]
+        where = {"doc_id": {"$in": sorted(allowed)}} if allowed is not None else None
+        dense = self.vectors.query(qvec, n, where)
+        allowed_chunks = None
+        if allowed is not None:
+            allowed_chunks = {c for d in allowed for c in self._chunks_of.get(d, [])}
+        lexical = self._keyword.search(query, n, allowed_chunks) if self._keyword else []
+        fused: dict[str, float] = {}
+        for ranking in (dense, lexical):
+            for rank, (cid, _) in enumerate(ranking):
+                fused[cid] = fused.get(cid, 0.0) + 1.0 / (self.settings.rrf_k + rank + 1)
+        boost = set(boost_docs)
+        if boost:  # follow-ups: the story the conversation is about ranks a little higher
+            for cid in fused:
+                if cid.rsplit("::", 1)[0] in boost:
+                    fused[cid] += 0.5 / (self.settings.rrf_k + 1)
+        cosine = dict(dense)
+        order = sorted(fused, key=lambda c: -fused[c])
+        # keyword-only hits have no dense score: fetch their vectors (one call) to compare on one scale
+        stored = self.vectors.vectors([c for c in order if c not in cosine])
+        cosine.update({c: float(np.dot(v, qvec)) for c, v in stored.items()})
+        rows = self.manifest.chunk_rows(order)
+        texts = self._texts(rows)
+        passages: list[Passage] = []
+        for cid in order:
+            row = rows.get(cid)
+            meta = self._meta.get(row[0]) if row else None
+            if row is None or meta is None or cid not in texts:
+                continue  # the article changed or left the index since the search began
+            doc_id, start, end, sentences, _ = row
+            passages.append(Passage(
+                chunk_id=cid, doc_id=doc_id, text=texts[cid], start=start, end=end,
+                title=meta.title, source=meta.source, url=meta.url, published=meta.published,
+                cluster_id=meta.cluster_id, sentences=tuple(tuple(s) for s in json.loads(sentences)),
+                score=fused[cid], dense=cosine.get(cid, 0.0),
+            ))
+        if self.settings.rerank_depth and self.reranker is not None:
+            passages = self.rerank(query, passages)
+        return _diversify(passages, k)
+
+    @property
+    def reranker(self) -> Any:
+        """The trained reranker when ``Settings.reranker`` is on (loaded on first use)."""
+        if self.settings.reranker == "off":
+            return None
+        with self._lock:
+            if self._reranker is None:
+                from assistant.retrieve.cross_encoder import make_reranker
+
+                self._reranker = make_reranker(self.settings)
+            return self._reranker
+
+    def rerank(self, query: str, passages: list[Passage]) -> list[Passage]:
+        """The first ``rerank_depth`` passages reordered by fusing two rankings, the fused
+        order and the reranker's (reciprocal ranks, ``RERANK_FUSION_K``), the rest after
+        them in fused order. The reranker's probability is kept in ``Passage.rerank``.
+
+        Fusing rather than replacing: on RealTime QA dev the reranker's order alone lowered
+        choice@5 below fusion's, fused with it raised it (the reranker's model card has the
+        numbers); neither ranking is right often enough to overrule the other."""
+        depth = self.settings.rerank_depth
+        head, tail = passages[:depth], passages[depth:]
+        if not head:
+            return passages
+        probs = self.reranker.score(query, [p.text for p in head])
+        by_model = {i: r for r, i in enumerate(sorted(range(len(head)), key=lambda i: -float(probs[i])))}
+        fused = {i: 1 / (RERANK_FUSION_K + i) + 1 / (RERANK_FUSION_K + by_model[i])
+                 for i in range(len(head))}
+        order = sorted(range(len(head)), key=lambda i: (-fused[i], i))
+        return [replace(head[i], rerank=float(probs[i])) for i in order] + tail
+
+    def story_passages(self, doc_ids: Sequence[str], limit: int = 12) -> list[Passage]:
+        """Every chunk of the other articles in the stories of ``doc_ids`` (for corroboration)."""
+        self.refresh()
+        clusters = {m.cluster_id for d in doc_ids if (m := self._meta.get(d))}
+        mates = sorted(d for d, m in self._meta.items() if m.cluster_id in clusters and d not in doc_ids)
+        ids = [c for d in mates[:limit] for c in self._chunks_of.get(d, [])]
+        rows = self.manifest.chunk_rows(ids)
+        texts = self._texts(rows)
+        out = []
+        for cid, (doc_id, start, end, sentences, _) in rows.items():
+            meta = self._meta.get(doc_id)
+            if meta is None or cid not in texts:
+                continue
+            out.append(Passage(
+                chunk_id=cid, doc_id=doc_id, text=texts[cid], start=start, end=end, title=meta.title,
+                source=meta.source, url=meta.url, published=meta.published, cluster_id=meta.cluster_id,
+                sentences=tuple(tuple(s) for s in json.loads(sentences)), rank=10_000))
+        return out
+
+    def _texts(self, rows: dict[str, tuple[str, int, int, str, str]]) -> dict[str, str]:
+        return {cid: row[4] for cid, row in rows.items()}
+
+
+
+def _diversify(passages: list[Passage], k: int) -> list[Passage]:
+    """Let one story (a cluster of copies) fill at most half of the top ``k``; the rest follow."""
+    cap = max(2, k // 2)
+    top: list[Passage] = []
+    rest: list[Passage] = []
+    per: dict[str, int] = {}
+    for p in passages:
+        if len(top) < k and per.get(p.cluster_id, 0) < cap:
+            top.append(p)
+            per[p.cluster_id] = per.get(p.cluster_id, 0) + 1
+        else:
+            rest.append(p)
+    ranked = top + rest
+    return [Passage(**{**p.__dict__, "rank": i + 1}) for i, p in enumerate(ranked)]
+
+
+def check_question(question: object, limit: int) -> str:
+    """Normalise a question or raise a ``BadQuestionError`` saying what is wrong."""
+    if not isinstance(question, str):
+        raise BadQuestionError(f"the question must be text, not {type(question).__name__}")
+    cleaned = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in question)
+    cleaned = " ".join(cleaned.split())
+    if not cleaned:
+        raise BadQuestionError("the question is empty — type a question about the articles")
+    if len(cleaned) > limit:
+        raise BadQuestionError(
+            f"the question is {len(cleaned):,} characters; the limit is {limit:,} "
+            "(ASSISTANT_MAX_QUESTION_CHARS) — ask about one thing at a time"
+        )
+    return cleaned

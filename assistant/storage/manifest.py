@@ -1,0 +1,372 @@
+"""The manifest: one SQLite file that says what the store holds.
+
+It keeps each article (metadata, cleaned text, content hash, raw hash, story cluster),
+each chunk (offsets and sentence spans), and a cache of embeddings keyed by the hash of
+the chunk text, so identical text — syndicated copies, unchanged articles — is
+never embedded twice. The raw hash (the record as read, see ``index.pipeline.raw_hash``)
+lets a re-index skip an unchanged article before cleaning it. An article is written
+``pending`` before its vectors go to Chroma and marked ``done`` after; a run that dies
+in between leaves ``pending`` rows that the next run repairs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from assistant.kernel.errors import StoreError
+from assistant.kernel.records import Article, Chunk, DatedSpan
+
+SCHEMA_VERSION = "1"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS docs (
+  doc_id TEXT PRIMARY KEY, content_hash TEXT NOT NULL, title TEXT NOT NULL,
+  source TEXT, url TEXT, published TEXT, path TEXT, cluster_id TEXT NOT NULL DEFAULT '',
+  text TEXT NOT NULL, dates TEXT NOT NULL DEFAULT '[]', centroid BLOB,
+  state TEXT NOT NULL, indexed_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS chunks (
+  id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, idx INTEGER NOT NULL,
+  start INTEGER NOT NULL, end INTEGER NOT NULL, text_hash TEXT NOT NULL,
+  sentences TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE TABLE IF NOT EXISTS embed_cache (text_hash TEXT PRIMARY KEY, vector BLOB NOT NULL);
+"""
+# Columns added after schema 1 shipped: (table, column, definition). Added on open, so an
+# older store keeps working; a run of an older version ignores them.
+_ADDED_COLUMNS = (("docs", "raw_hash", "TEXT NOT NULL DEFAULT ''"),)
+
+
+class Known(NamedTuple):
+    """What the manifest remembers of one article to decide whether it changed."""
+
+    content_hash: str  # cleaned text, metadata and chunking settings
+    state: str  # 'pending' or 'done'
+    raw_hash: str  # the record as read plus the derivation fingerprint; '' if not recorded
+
+
+class VectorRow(NamedTuple):
+    """What restoring one chunk's vector needs: its text (hash) and its article's filters."""
+
+    chunk_id: str
+    doc_id: str
+    text_hash: str
+    text: str
+    published: str | None
+    source: str | None
+
+
+def text_hash(text: str) -> str:
+    """Stable hash of a text (content hashes and the embedding cache key)."""
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+class Manifest:
+    """Thread-safe access to the manifest database of one store."""
+
+    def __init__(self, path: Path, create: bool = True, writer: bool = False) -> None:
+        """Open (or with ``create`` make) the manifest at ``path``. ``writer``: the index run
+        that holds the store's lock; only it migrates old stores."""
+        self.path = path
+        if not create and not path.exists():
+            raise FileNotFoundError(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        try:
+            self.db = sqlite3.connect(path, check_same_thread=False, timeout=30)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.executescript(_SCHEMA)
+            self._add_columns()
+            if self.db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                raise sqlite3.DatabaseError("integrity check failed")
+        except sqlite3.DatabaseError as e:
+            raise StoreError(
+                f"the manifest {path} is damaged ({e}) — rebuild it: assistant index --rebuild PATH"
+            ) from e
+        version = self.get_meta("schema_version")
+        if version is None:
+            self.set_meta("schema_version", SCHEMA_VERSION)
+        elif version != SCHEMA_VERSION:
+            raise StoreError(
+                f"the store at {path.parent} was written by an incompatible version "
+                f"(schema {version}, this version reads {SCHEMA_VERSION}) — "
+                "rebuild it: assistant index --rebuild PATH"
+            )
+        if writer and self.get_meta("paths_absolute") != "1":
+            self._absolute_paths()
+
+    def _absolute_paths(self) -> None:
+        """Migrate a store whose ``docs.path`` were stored as given (relative to wherever the
+        index command ran): a relative path naming an existing file from the current
+        directory becomes absolute (its folder resolved, as ``readers`` stores paths). One
+        that names nothing from here is left as it is: the pipeline never removes an article
+        with a relative path by matching it against a run's roots (it cannot know what the
+        path was relative to), and a later run that reads the file again stores it absolute.
+        Done once per store (meta ``paths_absolute``), by the index run that holds the lock
+        (never by a reader, whose working directory says nothing about the store)."""
+        try:
+            with self._lock, self.db:
+                rows = self.db.execute("SELECT doc_id, path FROM docs WHERE path IS NOT NULL"
+                                       " AND path != ''").fetchall()
+                fixed = [(os.path.join(os.path.realpath(os.path.dirname(p) or "."),
+                                       os.path.basename(p)), d)
+                         for d, p in rows if not os.path.isabs(p) and os.path.isfile(p)]
+                self.db.executemany("UPDATE docs SET path=? WHERE doc_id=?", fixed)
+                self.db.execute("INSERT OR REPLACE INTO meta VALUES ('paths_absolute', '1')")
+        except sqlite3.OperationalError:  # read-only file or folder: migrate on a later open
+            pass
+
+    def _add_columns(self) -> None:
+        for table, column, definition in _ADDED_COLUMNS:
+            have = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                with self.db:
+                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+
+    # --- meta ----------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock, self.db:
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # --- documents -------------------------------------------------------------
+    def hashes(self) -> dict[str, Known]:
+        """doc_id -> content hash, state and raw hash of every article."""
+        with self._lock:
+            rows = self.db.execute("SELECT doc_id, content_hash, state, raw_hash FROM docs").fetchall()
+        return {r[0]: Known(r[1], r[2], r[3]) for r in rows}
+
+    def set_raw_hashes(self, raw_hashes: dict[str, str]) -> None:
+        """Record the raw hash of articles found unchanged by their cleaned content, so the
+        next run recognises them before cleaning."""
+        with self._lock, self.db:
+            self.db.executemany("UPDATE docs SET raw_hash=? WHERE doc_id=?",
+                                [(h, d) for d, h in raw_hashes.items()])
+
+    def begin_article(self, article: Article, chunks: Sequence[Chunk], raw_hash: str = "") -> list[str]:
+        """Record an article as ``pending`` with its new chunks; return the stale chunk ids."""
+        with self._lock, self.db:
+            old = {r[0] for r in self.db.execute("SELECT id FROM chunks WHERE doc_id=?", (article.doc_id,))}
+            self.db.execute("DELETE FROM chunks WHERE doc_id=?", (article.doc_id,))
+            self.db.execute(
+                "INSERT OR REPLACE INTO docs (doc_id, content_hash, title, source, url, published,"
+                " path, cluster_id, text, dates, state, indexed_at, raw_hash)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,'pending',?,?)",
+                (article.doc_id, article.content_hash, article.title, article.source, article.url,
+                 article.published, article.path, article.cluster_id or article.doc_id,
+                 article.text, json.dumps([d.to_dict() for d in article.dates]), time.time(),
+                 raw_hash),
+            )
+            self.db.executemany(
+                "INSERT INTO chunks VALUES (?,?,?,?,?,?,?)",
+                [(c.id, c.doc_id, c.index, c.start, c.end, text_hash(c.text),
+                  json.dumps(c.sentences)) for c in chunks],
+            )
+        return sorted(old - {c.id for c in chunks})
+
+    def finish_articles(self, centroids: dict[str, np.ndarray]) -> None:
+        """Mark articles ``done`` and store their centroid vectors."""
+        with self._lock, self.db:
+            self.db.executemany(
+                "UPDATE docs SET state='done', centroid=? WHERE doc_id=?",
+                [(v.astype(np.float32).tobytes(), d) for d, v in centroids.items()],
+            )
+
+    def mark_pending(self, doc_ids: Iterable[str]) -> None:
+        with self._lock, self.db:
+            self.db.executemany("UPDATE docs SET state='pending' WHERE doc_id=?", [(d,) for d in doc_ids])
+
+    def delete_articles(self, doc_ids: Iterable[str]) -> None:
+        with self._lock, self.db:
+            for d in doc_ids:
+                self.db.execute("DELETE FROM chunks WHERE doc_id=?", (d,))
+                self.db.execute("DELETE FROM docs WHERE doc_id=?", (d,))
+
+    def paths(self) -> dict[str, str | None]:
+        """doc_id -> the file it was read from (absolute; see ``_absolute_paths``)."""
+        with self._lock:
+            return dict(self.db.execute("SELECT doc_id, path FROM docs").fetchall())
+
+    def set_paths(self, paths: dict[str, str | None]) -> None:
+        """Record the new file of articles found unchanged at another path (moved), so a
+        later run removes them when that file goes."""
+        with self._lock, self.db:
+            self.db.executemany("UPDATE docs SET path=? WHERE doc_id=?",
+                                [(p, d) for d, p in paths.items()])
+
+    def pending(self) -> list[str]:
+        with self._lock:
+            return [r[0] for r in self.db.execute("SELECT doc_id FROM docs WHERE state='pending'")]
+
+    def chunk_ids(self, doc_ids: Iterable[str] | None = None) -> set[str]:
+        with self._lock:
+            if doc_ids is None:
+                return {r[0] for r in self.db.execute("SELECT id FROM chunks")}
+            out: set[str] = set()
+            for d in doc_ids:
+                out.update(r[0] for r in self.db.execute("SELECT id FROM chunks WHERE doc_id=?", (d,)))
+            return out
+
+    def set_clusters(self, clusters: dict[str, str]) -> None:
+        with self._lock, self.db:
+            self.db.executemany(
+                "UPDATE docs SET cluster_id=? WHERE doc_id=?", [(c, d) for d, c in clusters.items()]
+            )
+
+    def centroids(self) -> tuple[list[str], list[str | None], np.ndarray]:
+        """Doc ids, publish dates and centroid vectors of every finished article."""
+        with self._lock:
+            rows = self.db.execute(
+                "SELECT doc_id, published, centroid FROM docs WHERE state='done' AND centroid IS NOT NULL"
+                " ORDER BY doc_id"
+            ).fetchall()
+        if not rows:
+            return [], [], np.zeros((0, 0), np.float32)
+        return ([r[0] for r in rows], [r[1] for r in rows],
+                np.vstack([np.frombuffer(r[2], np.float32) for r in rows]))
+
+    def chunk_vectors(self) -> dict[str, np.ndarray]:
+        """doc id -> matrix of its chunk vectors (from the embedding cache), finished articles."""
+        with self._lock:
+            rows = self.db.execute(
+                "SELECT c.doc_id, e.vector FROM chunks c JOIN docs d ON d.doc_id=c.doc_id"
+                " JOIN embed_cache e ON e.text_hash=c.text_hash WHERE d.state='done'"
+                " ORDER BY c.doc_id, c.idx").fetchall()
+        grouped: dict[str, list[np.ndarray]] = {}
+        for d, v in rows:
+            grouped.setdefault(d, []).append(np.frombuffer(v, np.float32))
+        return {d: np.vstack(vs) for d, vs in grouped.items()}
+
+    def chunk_vectors_of(self, doc_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """doc id -> matrix of its chunk vectors (in chunk order), for those of ``doc_ids``
+        that are finished articles with chunks: ``chunk_vectors`` for a few articles at a time."""
+        grouped: dict[str, list[np.ndarray]] = {}
+        with self._lock:
+            for i in range(0, len(doc_ids), 500):
+                part = list(doc_ids[i : i + 500])
+                q = ",".join("?" * len(part))
+                for d, v in self.db.execute(
+                    "SELECT c.doc_id, e.vector FROM chunks c JOIN docs d ON d.doc_id=c.doc_id"
+                    " JOIN embed_cache e ON e.text_hash=c.text_hash"
+                    f" WHERE d.state='done' AND c.doc_id IN ({q}) ORDER BY c.doc_id, c.idx", part,
+                ):
+                    grouped.setdefault(d, []).append(np.frombuffer(v, np.float32))
+        return {d: np.vstack(vs) for d, vs in grouped.items()}
+
+    def article(self, doc_id: str) -> Article | None:
+        with self._lock:
+            row = self.db.execute(
+                "SELECT doc_id, title, text, source, url, published, path, content_hash, cluster_id,"
+                " dates FROM docs WHERE doc_id=? AND state='done'", (doc_id,)
+            ).fetchone()
+        if row is None:
+            return None
+        doc_id, title, text, source, url, published, path, content_hash, cluster_id, dates = row
+        return Article(doc_id=doc_id, title=title, text=text, source=source, url=url,
+                       published=published, path=path, content_hash=content_hash,
+                       cluster_id=cluster_id, dates=tuple(DatedSpan(**d) for d in json.loads(dates)))
+
+    def articles_meta(self) -> list[tuple[str, str, str | None, str | None, str, str | None]]:
+        """(doc_id, title, source, published, cluster_id, url) of every finished article."""
+        with self._lock:
+            return self.db.execute(
+                "SELECT doc_id, title, source, published, cluster_id, url FROM docs"
+                " WHERE state='done'"
+                " ORDER BY doc_id"
+            ).fetchall()
+
+    def chunk_rows(self, ids: Sequence[str]) -> dict[str, tuple[str, int, int, str, str]]:
+        """chunk id -> (doc_id, start, end, sentences-json, text) for ids of finished articles.
+        Offsets and text come from one statement, so a concurrent update cannot tear them."""
+        out: dict[str, tuple[str, int, int, str, str]] = {}
+        with self._lock:
+            for i in range(0, len(ids), 500):
+                part = list(ids[i : i + 500])
+                q = ",".join("?" * len(part))
+                for r in self.db.execute(
+                    f"SELECT c.id, c.doc_id, c.start, c.end, c.sentences,"
+                    f" substr(d.text, c.start + 1, c.end - c.start) FROM chunks c"
+                    f" JOIN docs d ON d.doc_id=c.doc_id WHERE d.state='done' AND c.id IN ({q})",
+                    part,
+                ):
+                    out[r[0]] = (r[1], r[2], r[3], r[4], r[5])
+        return out
+
+    def vector_rows(self, ids: Sequence[str]) -> list[VectorRow]:
+        """The rows needed to restore the vectors of chunks ``ids`` (lost from Chroma)."""
+        out: list[VectorRow] = []
+        with self._lock:
+            for i in range(0, len(ids), 500):
+                part = list(ids[i : i + 500])
+                q = ",".join("?" * len(part))
+                out += [VectorRow(*r) for r in self.db.execute(
+                    f"SELECT c.id, c.doc_id, c.text_hash, substr(d.text, c.start + 1, c.end - c.start),"
+                    f" d.published, d.source FROM chunks c JOIN docs d ON d.doc_id=c.doc_id"
+                    f" WHERE c.id IN ({q}) ORDER BY c.id", part)]
+        return out
+
+    def all_chunk_texts(self) -> list[tuple[str, str]]:
+        """(chunk id, chunk text) of every finished article, in a stable order."""
+        with self._lock:
+            rows = self.db.execute(
+                "SELECT c.id, substr(d.text, c.start + 1, c.end - c.start) FROM chunks c"
+                " JOIN docs d ON d.doc_id=c.doc_id WHERE d.state='done' ORDER BY c.doc_id, c.idx"
+            ).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    def counts(self) -> tuple[int, int, int]:
+        """(articles, chunks, clusters) of finished articles."""
+        with self._lock:
+            a, k = self.db.execute(
+                "SELECT count(*), count(DISTINCT cluster_id) FROM docs WHERE state='done'"
+            ).fetchone()
+            c = self.db.execute(
+                "SELECT count(*) FROM chunks c JOIN docs d ON d.doc_id=c.doc_id WHERE d.state='done'"
+            ).fetchone()[0]
+        return a, c, k
+
+    # --- embedding cache -----------------------------------------------------
+    def cached_vectors(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        with self._lock:
+            for i in range(0, len(hashes), 500):
+                part = list(hashes[i : i + 500])
+                q = ",".join("?" * len(part))
+                for h, v in self.db.execute(
+                    f"SELECT text_hash, vector FROM embed_cache WHERE text_hash IN ({q})", part
+                ):
+                    out[h] = np.frombuffer(v, np.float32)
+        return out
+
+    def cache_vectors(self, vectors: dict[str, np.ndarray]) -> None:
+        with self._lock, self.db:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO embed_cache VALUES (?, ?)",
+                [(h, v.astype(np.float32).tobytes()) for h, v in vectors.items()],
+            )
+
+    def prune_cache(self) -> int:
+        """Drop cached vectors no chunk uses any more; return how many."""
+        with self._lock, self.db:
+            cur = self.db.execute(
+                "DELETE FROM embed_cache WHERE text_hash NOT IN (SELECT text_hash FROM chunks)"
+            )
+        return cur.rowcount
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
