@@ -67,7 +67,7 @@ def _judges(assistant: Any) -> dict[str, Any]:
     out = {}
     for name in JUDGES:
         try:
-            out[name] = make_judge(assistant.settings.model_copy(update={"support_judge": name}),
+            out[name] = make_judge(assistant.settings.replace(support_judge=name),
                                    lambda texts: embedder.embed(texts))
         except MissingExtraError:
             continue  # no trained model in this checkout
@@ -280,7 +280,7 @@ def _run_answerer(assistant: Any, name: str, items: Sequence[EvalItem]) -> EvalR
     from assistant.app.assistant import Assistant
 
     other = assistant if assistant.settings.answerer == name else Assistant(
-        settings=assistant.settings.model_copy(update={"answerer": name}),
+        settings=assistant.settings.replace(answerer=name),
         model=assistant.embedder())
     try:
         return evaluate(other, items, name)

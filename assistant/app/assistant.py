@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from assistant.answer.base import Answerer, Evidence, abstain
 from assistant.answer.extractive import ExtractiveAnswerer
@@ -22,7 +22,19 @@ from assistant.kernel.records import Article, IndexReport, Status
 from assistant.kernel.settings import Settings
 from assistant.retrieve import filters as filtering
 from assistant.retrieve.retriever import Retriever, check_question
-from assistant.storage import generations as store
+from assistant.storage import generations
+
+if TYPE_CHECKING:  # chromadb loads on first use
+    from assistant.storage.manifest import Manifest
+    from assistant.storage.vectors import VectorStore
+
+
+class _Reader(NamedTuple):
+    """What the assistant holds open on one store generation."""
+
+    manifest: Manifest
+    vectors: VectorStore
+    retriever: Retriever
 
 
 class Assistant:
@@ -39,14 +51,14 @@ class Assistant:
         base = settings or Settings()
         if store_dir is not None:
             overrides["store_dir"] = Path(store_dir)
-        self.settings = base.model_copy(update=overrides) if overrides else base
+        self.settings = base.replace(**overrides) if overrides else base
         if overrides:
             self.settings = Settings(**self.settings.model_dump())  # validate the overrides
         self._lock = threading.RLock()
         self._embedder: Any = model  # share one loaded embedding model between assistants
-        self._reader: tuple[Any, Any, Retriever] | None = None
+        self._reader: _Reader | None = None
         self._reader_generation: tuple[int, int] = (0, 0)  # (store generation, Chroma inode)
-        self._pointer = store.Pointer(self.settings.store_dir)
+        self._pointer = generations.Pointer(self.settings.store_dir)
         self._answerer: Answerer | None = None
         self._quoter: ExtractiveAnswerer | None = None
         self._judge: SupportJudge | None = None
@@ -101,7 +113,7 @@ class Assistant:
                 from assistant.storage.manifest import Manifest
                 from assistant.storage.vectors import VectorStore
 
-                gen = store.generation(Path(self.settings.store_dir), self.settings.collection, number)
+                gen = generations.generation(Path(self.settings.store_dir), self.settings.collection, number)
                 if not gen.manifest.exists() and not self.settings.chroma_host:
                     raise NoIndexError(self.settings.store_dir)
                 manifest = Manifest(gen.manifest, create=bool(self.settings.chroma_host))
@@ -110,10 +122,10 @@ class Assistant:
                 except Exception:
                     manifest.close()
                     raise
-                self._reader = (manifest, vectors, Retriever(self.settings, manifest, vectors,
-                                                             self.embedder, gen.keyword))
+                self._reader = _Reader(manifest, vectors, Retriever(
+                    self.settings, manifest, vectors, self.embedder, gen.keyword))
                 self._reader_generation = (number, chroma)
-            return self._reader[2]
+            return self._reader.retriever
 
     def _chroma_identity(self) -> int:
         """The inode of the embedded Chroma database (0 for a server or none yet)."""
@@ -250,7 +262,7 @@ class Assistant:
         articles, chunks, clusters = manifest.counts()
         missing, _ = retriever.missing_vectors()
         meta = manifest.articles_meta()
-        dates = sorted(m[3] for m in meta if m[3])
+        dates = sorted(m.published for m in meta if m.published)
         store = Path(self.settings.store_dir)
         size = sum(f.stat().st_size for f in store.rglob("*") if f.is_file()) if store.exists() else 0
         return Status(
@@ -258,7 +270,7 @@ class Assistant:
             store_dir=str(store.resolve()), size_bytes=size,
             last_indexed=manifest.get_meta("last_indexed"),
             backend=retriever.vectors.location,
-            sources=tuple(sorted({m[2] for m in meta if m[2]})),
+            sources=tuple(sorted({m.source for m in meta if m.source})),
             first_date=dates[0] if dates else None, last_date=dates[-1] if dates else None,
             missing_vectors=missing,
         )
@@ -267,7 +279,7 @@ class Assistant:
         """Release the store (the model stays loaded)."""
         with self._lock:
             if self._reader is not None:
-                self._reader[0].close()
+                self._reader.manifest.close()
                 self._reader = None
 
 

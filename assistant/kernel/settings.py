@@ -8,7 +8,7 @@ loudly (``extra="forbid"``) so a typo never silently falls back to a default.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -135,3 +135,8 @@ class Settings(BaseSettings):
     )
     llm_max_tokens: int = Field(160, ge=8, le=4096, description="Most tokens an LLM answer uses.")
     llm_timeout: float = Field(120.0, gt=0, description="Seconds to wait for an LLM answer.")
+
+    def replace(self, **changes: Any) -> Settings:
+        """A validated copy with ``changes``: a misspelt or out-of-range field fails here as it
+        does in ``Settings(...)`` (``model_copy(update=)`` would take anything)."""
+        return type(self).model_validate({**self.model_dump(), **changes})

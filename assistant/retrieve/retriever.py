@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,20 +18,11 @@ from assistant.kernel.errors import BadQuestionError, StoreError
 from assistant.kernel.settings import Settings
 from assistant.storage.embedding import Embedder
 from assistant.storage.keyword import KeywordIndex
-from assistant.storage.manifest import Manifest
+from assistant.storage.manifest import ArticleMeta, ChunkRow, Manifest
 from assistant.storage.vectors import VectorStore
 
 NO_FILTERS = Filters()
 RERANK_FUSION_K = 10  # reciprocal-rank constant when the reranker's order meets the fused one
-
-
-@dataclass(frozen=True)
-class DocMeta:
-    title: str
-    source: str | None
-    published: str | None
-    cluster_id: str
-    url: str | None
 
 
 class Retriever:
@@ -48,7 +39,7 @@ class Retriever:
         self._lock = threading.Lock()
         self._generation: str | None = None
         self._keyword: KeywordIndex | None = None
-        self._meta: dict[str, DocMeta] = {}
+        self._meta: dict[str, ArticleMeta] = {}
         self._chunks_of: dict[str, list[str]] = {}
         self._reranker: Any = None
 
@@ -71,8 +62,8 @@ class Retriever:
             keyword = self._load_keyword()
             self.check_vectors()
             meta = {}
-            for d, title, source, published, cluster_id, url in self.manifest.articles_meta():
-                meta[d] = DocMeta(title, source, published, cluster_id or d, url)
+            for m in self.manifest.articles_meta():
+                meta[m.doc_id] = m._replace(cluster_id=m.cluster_id or m.doc_id)
             chunks_of: dict[str, list[str]] = {}
             if keyword is not None:
                 for cid in keyword.ids:
@@ -84,7 +75,7 @@ class Retriever:
         folder = self.keyword_dir
         finished = self.manifest.get_meta("finalised") == "1"
         if not (folder / "ids.json").exists():
-            if finished and self.manifest.counts()[1]:
+            if finished and self.manifest.counts().chunks:
                 raise StoreError(f"the keyword index {folder} is missing — rebuild it: "
                                  "assistant index PATH (the folders you indexed)")
             return None  # the first index run has not built it yet
@@ -96,7 +87,7 @@ class Retriever:
 
     def missing_vectors(self) -> tuple[int, int]:
         """(passages without a vector in Chroma, passages): a lost or damaged Chroma shows here."""
-        chunks = self.manifest.counts()[1]
+        chunks = self.manifest.counts().chunks
         return max(0, chunks - self.vectors.count()), chunks
 
     def check_vectors(self) -> None:
@@ -108,7 +99,7 @@ class Retriever:
                 "restore them from the manifest with assistant index PATH (any folder you "
                 "indexed), or rebuild with assistant index --rebuild PATH (all of them)")
 
-    def meta(self, doc_id: str) -> DocMeta | None:
+    def meta(self, doc_id: str) -> ArticleMeta | None:
         return self._meta.get(doc_id)
 
     def allowed_docs(self, filters: Filters) -> set[str] | None:
@@ -173,7 +164,7 @@ class Retriever:
         passages: list[Passage] = []
         for cid in order:
             row = rows.get(cid)
-            meta = self._meta.get(row[0]) if row else None
+            meta = self._meta.get(row.doc_id) if row else None
             if row is None or meta is None or cid not in texts:
                 continue  # the article changed or left the index since the search began
             doc_id, start, end, sentences, _ = row
@@ -237,8 +228,8 @@ class Retriever:
                 sentences=tuple(tuple(s) for s in json.loads(sentences)), rank=10_000))
         return out
 
-    def _texts(self, rows: dict[str, tuple[str, int, int, str, str]]) -> dict[str, str]:
-        return {cid: row[4] for cid, row in rows.items()}
+    def _texts(self, rows: dict[str, ChunkRow]) -> dict[str, str]:
+        return {cid: row.text for cid, row in rows.items()}
 
 
 

@@ -55,6 +55,48 @@ class Known(NamedTuple):
     raw_hash: str  # the record as read plus the derivation fingerprint; '' if not recorded
 
 
+class ArticleMeta(NamedTuple):
+    """One finished article as retrieval filters and groups it (no text)."""
+
+    doc_id: str
+    title: str
+    source: str | None
+    published: str | None
+    cluster_id: str
+    url: str | None
+
+
+class ChunkRow(NamedTuple):
+    """One chunk of a finished article: where it sits and what it says."""
+
+    doc_id: str
+    start: int
+    end: int
+    sentences: str  # JSON list of [start, end] sentence offsets inside the chunk
+    text: str
+
+
+class ChunkText(NamedTuple):
+    chunk_id: str
+    text: str
+
+
+class Counts(NamedTuple):
+    """Totals over finished articles."""
+
+    articles: int
+    chunks: int
+    clusters: int
+
+
+class Centroids(NamedTuple):
+    """Every finished article's mean chunk vector, with its id and publish date (row i each)."""
+
+    doc_ids: list[str]
+    published: list[str | None]
+    vectors: np.ndarray
+
+
 class VectorRow(NamedTuple):
     """What restoring one chunk's vector needs: its text (hash) and its article's filters."""
 
@@ -227,7 +269,7 @@ class Manifest:
                 "UPDATE docs SET cluster_id=? WHERE doc_id=?", [(c, d) for d, c in clusters.items()]
             )
 
-    def centroids(self) -> tuple[list[str], list[str | None], np.ndarray]:
+    def centroids(self) -> Centroids:
         """Doc ids, publish dates and centroid vectors of every finished article."""
         with self._lock:
             rows = self.db.execute(
@@ -235,9 +277,9 @@ class Manifest:
                 " ORDER BY doc_id"
             ).fetchall()
         if not rows:
-            return [], [], np.zeros((0, 0), np.float32)
-        return ([r[0] for r in rows], [r[1] for r in rows],
-                np.vstack([np.frombuffer(r[2], np.float32) for r in rows]))
+            return Centroids([], [], np.zeros((0, 0), np.float32))
+        return Centroids([r[0] for r in rows], [r[1] for r in rows],
+                         np.vstack([np.frombuffer(r[2], np.float32) for r in rows]))
 
     def chunk_vectors(self) -> dict[str, np.ndarray]:
         """doc id -> matrix of its chunk vectors (from the embedding cache), finished articles."""
@@ -280,19 +322,20 @@ class Manifest:
                        published=published, path=path, content_hash=content_hash,
                        cluster_id=cluster_id, dates=tuple(DatedSpan(**d) for d in json.loads(dates)))
 
-    def articles_meta(self) -> list[tuple[str, str, str | None, str | None, str, str | None]]:
-        """(doc_id, title, source, published, cluster_id, url) of every finished article."""
+    def articles_meta(self) -> list[ArticleMeta]:
+        """Every finished article's metadata, by doc id."""
         with self._lock:
-            return self.db.execute(
+            rows = self.db.execute(
                 "SELECT doc_id, title, source, published, cluster_id, url FROM docs"
                 " WHERE state='done'"
                 " ORDER BY doc_id"
             ).fetchall()
+        return [ArticleMeta(*r) for r in rows]
 
-    def chunk_rows(self, ids: Sequence[str]) -> dict[str, tuple[str, int, int, str, str]]:
-        """chunk id -> (doc_id, start, end, sentences-json, text) for ids of finished articles.
-        Offsets and text come from one statement, so a concurrent update cannot tear them."""
-        out: dict[str, tuple[str, int, int, str, str]] = {}
+    def chunk_rows(self, ids: Sequence[str]) -> dict[str, ChunkRow]:
+        """chunk id -> its row, for the ids of finished articles. Offsets and text come from
+        one statement, so a concurrent update cannot tear them."""
+        out: dict[str, ChunkRow] = {}
         with self._lock:
             for i in range(0, len(ids), 500):
                 part = list(ids[i : i + 500])
@@ -303,7 +346,7 @@ class Manifest:
                     f" JOIN docs d ON d.doc_id=c.doc_id WHERE d.state='done' AND c.id IN ({q})",
                     part,
                 ):
-                    out[r[0]] = (r[1], r[2], r[3], r[4], r[5])
+                    out[r[0]] = ChunkRow(*r[1:])
         return out
 
     def vector_rows(self, ids: Sequence[str]) -> list[VectorRow]:
@@ -319,17 +362,17 @@ class Manifest:
                     f" WHERE c.id IN ({q}) ORDER BY c.id", part)]
         return out
 
-    def all_chunk_texts(self) -> list[tuple[str, str]]:
+    def all_chunk_texts(self) -> list[ChunkText]:
         """(chunk id, chunk text) of every finished article, in a stable order."""
         with self._lock:
             rows = self.db.execute(
                 "SELECT c.id, substr(d.text, c.start + 1, c.end - c.start) FROM chunks c"
                 " JOIN docs d ON d.doc_id=c.doc_id WHERE d.state='done' ORDER BY c.doc_id, c.idx"
             ).fetchall()
-        return [(r[0], r[1]) for r in rows]
+        return [ChunkText(*r) for r in rows]
 
-    def counts(self) -> tuple[int, int, int]:
-        """(articles, chunks, clusters) of finished articles."""
+    def counts(self) -> Counts:
+        """Articles, chunks and story clusters of finished articles."""
         with self._lock:
             a, k = self.db.execute(
                 "SELECT count(*), count(DISTINCT cluster_id) FROM docs WHERE state='done'"
@@ -337,7 +380,7 @@ class Manifest:
             c = self.db.execute(
                 "SELECT count(*) FROM chunks c JOIN docs d ON d.doc_id=c.doc_id WHERE d.state='done'"
             ).fetchone()[0]
-        return a, c, k
+        return Counts(a, c, k)
 
     # --- embedding cache -----------------------------------------------------
     def cached_vectors(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
