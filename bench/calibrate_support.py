@@ -14,7 +14,7 @@ Reports accuracy overall / per side / per form with the judge's default threshol
 without the packaged embedding model, then a grid search of (threshold, min_coverage, weights)
 so the defaults in ``HeuristicJudge`` can be chosen once for all questions (never per item).
 
-    HF_HUB_OFFLINE=1 .venv/bin/python bench/calibrate_support.py \\
+    HF_HUB_OFFLINE=1 .venv/bin/python -m bench.calibrate_support \\
         --data ../shared/benchmarks/rgb/en_fact.json --out /tmp/calibration.json
 """
 
@@ -25,15 +25,12 @@ import itertools
 import json
 import os
 import re
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from assistant.check.facts import fold, split_sentences
 from assistant.check.judge import Embed, HeuristicJudge, Support
+from assistant.kernel.text import fold, quick_sentences
 
 
 def load_embed() -> Embed:
@@ -66,7 +63,7 @@ def cases(path: Path) -> list[dict[str, Any]]:
         answers = _answers(r["answer"])
         forms = {"query": f"{r['query'].strip()}: {answers[0]}."}
         for passage in r["positive"]:
-            hit = next((s for s in split_sentences(passage)
+            hit = next((s for s in quick_sentences(passage)
                         if any(fold(a) in fold(s) for a in answers)), None)
             if hit:
                 forms["passage"] = hit

@@ -3,8 +3,8 @@
     python -m bench.cluster_scale [--sizes 1000,2000,4000,50000] [--work /tmp/cluster-scale] \\
         [--out bench/out] [--timeout 420] [--label after]
     # the same figures for another implementation (e.g. an older commit's):
-    git show REV:index/clusters.py > /tmp/old_dedup.py
-    python -m bench.cluster_scale --dedup /tmp/old_dedup.py --passages all --label before
+    git show REV:index/clusters.py > /tmp/old_clusters.py
+    python -m bench.cluster_scale --clusters-file /tmp/old_clusters.py --passages all --label before
 
 For each size a synthetic manifest is built once under ``--work`` (kept and reused): one
 topic, six chunk vectors per article, every article dated within three days — 60% are
@@ -91,24 +91,25 @@ def build(path: Path, n: int, seed: int = 0) -> None:
     tmp.rename(path)
 
 
-def measure(path: Path, dedup_file: str | None, passages: str) -> dict[str, Any]:
+def measure(path: Path, clusters_file: str | None, passages: str) -> dict[str, Any]:
     """Cluster the manifest at ``path`` in this process; seconds, peak MB and correctness."""
     from assistant.storage.manifest import Manifest
 
-    if dedup_file:
-        spec = importlib.util.spec_from_file_location("dedup_under_test", dedup_file)
+    implementation: Any  # the module under test: index/clusters.py or a copy of another version
+    if clusters_file:
+        spec = importlib.util.spec_from_file_location("clusters_under_test", clusters_file)
         assert spec and spec.loader
-        dedup = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(dedup)
+        implementation = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(implementation)
     else:
-        from index import clusters as dedup
+        import index.clusters as implementation
     manifest = Manifest(path, create=False)
     started = time.perf_counter()
     ids, published, centroids = manifest.centroids()
     loaded = time.perf_counter()
     before_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     source = manifest.chunk_vectors() if passages == "all" else manifest.chunk_vectors_of
-    clusters = dedup.cluster(ids, published, centroids, source)
+    clusters = implementation.cluster(ids, published, centroids, source)
     seconds = time.perf_counter() - loaded
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     manifest.close()
@@ -185,7 +186,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--work", default="/tmp/cluster-scale", help="where the synthetic stores are kept")
     p.add_argument("--out", default="bench/out")
     p.add_argument("--timeout", type=float, default=420, help="seconds before a size is stopped")
-    p.add_argument("--dedup", help="a dedup.py to measure instead of index/clusters.py")
+    p.add_argument("--clusters-file",
+                   help="a copy of index/clusters.py (another version) to measure instead of it")
     p.add_argument("--passages", choices=["fetch", "all"], default="fetch",
                    help="fetch: Manifest.chunk_vectors_of; all: every vector up front")
     p.add_argument("--label", default="after")
@@ -198,14 +200,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps({"built": args.build}))
         return 0
     if args.measure:
-        print(json.dumps(measure(Path(args.measure), args.dedup, args.passages)))
+        print(json.dumps(measure(Path(args.measure), args.clusters_file, args.passages)))
         return 0
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     record = out / "cluster_scale.json"
     results = json.loads(record.read_text()) if record.exists() else {"runs": {}}
     run = results["runs"][args.label] = {
-        "implementation": args.dedup or "index/clusters.py", "passages": args.passages,
+        "implementation": args.clusters_file or "index/clusters.py", "passages": args.passages,
         "machine": f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f} at start",
         "sizes": {}}
     Path(args.work).mkdir(parents=True, exist_ok=True)
@@ -214,7 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not store.exists():
             print(f"building a store of {n:,} articles in {store}", file=sys.stderr)
             run_child(["--build", str(n), "--work", args.work], timeout=3600)
-        extra = ["--dedup", args.dedup] if args.dedup else []
+        extra = ["--clusters-file", args.clusters_file] if args.clusters_file else []
         result = run_child(["--measure", str(store), "--passages", args.passages, *extra],
                            timeout=args.timeout)
         run["sizes"][str(n)] = result

@@ -1,6 +1,6 @@
-"""External benchmarks: ``assistant bench {realtimeqa,rgb,perf,chunking}``.
+"""``assistant bench realtimeqa``: the RealTime QA accuracy benchmark.
 
-``realtimeqa`` runs RealTime QA (Kasai et al., 2022) weeks from any folder in its layout
+It runs RealTime QA (Kasai et al., 2022) weeks from any folder in its layout
 (``YYYYMMDD_qa.jsonl`` / ``_gold.jsonl`` / ``_gcs.jsonl``): it indexes every gold and
 search-result article (one article per URL: the reader dedupes), asks each
 ``question_sentence`` as free text and scores retrieval, answers and citations against
@@ -34,8 +34,8 @@ BASELINES = {
 }
 DEFINITIONS = {
     "ranking": "chunks, best first; a chunk's doc id is its article URL. dense = Chroma cosine, "
-               "bm25 = the keyword index, rrf = plain reciprocal-rank fusion of the two "
-               "(1/(rrf_k+rank)), fused = Retriever.search as ask uses it (RRF + at most 2 "
+               "bm25 = the keyword index, rrf = Retriever.fuse of the two (reciprocal-rank fusion, "
+               "1/(rrf_k+rank)), fused = Retriever.search as ask uses it (RRF + at most 2 "
                "chunks per story cluster in the top); each mode keeps `candidates` chunks",
     "hit@k": "1 if a gold URL is the doc id of one of the first k chunks; mean over ALL "
              "questions (no gold article = miss, like the baselines) and over questions with one",
@@ -64,33 +64,6 @@ class Question:
     choices: tuple[str, ...]
     correct: str
     gold: frozenset[str]
-
-
-def main(args: argparse.Namespace) -> int:
-    """Run the suite named by ``args.suite``; rgb, perf and chunking live in their own modules."""
-    if args.suite == "rgb":
-        from eval.rgb import main as rgb_main  # written separately; imported only when asked
-
-        return int(rgb_main(args))
-    argv = ["--data", str(args.data), "--out", str(args.out)]
-    store = getattr(args, "store_dir", None)
-    if args.suite == "perf":
-        return int(_bench_module("perf").main(argv + (["--store-dir", str(store)] if store else [])))
-    if args.suite == "chunking":  # one store per setting, under --store-dir (reused next time)
-        work = Path(store) if store else Path(args.out) / "chunking-stores"
-        return int(_bench_module("chunking_table").main([*argv, "--work", str(work)]))
-    return realtimeqa(args)
-
-
-def _bench_module(name: str) -> Any:
-    """``bench.<name>``: bench/ sits beside eval/ in a source checkout, not in the package."""
-    import importlib
-
-    try:
-        return importlib.import_module(f"bench.{name}")
-    except ModuleNotFoundError:
-        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-        return importlib.import_module(f"bench.{name}")
 
 
 def load_weeks(folder: Path) -> tuple[list[Question], list[Path]]:
@@ -126,34 +99,21 @@ def _jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 class Modes:
-    """Benchmark hook into retrieval: the chunk ranking of each mode for one question.
-
-    It reads the Retriever's parts (the Chroma collection, the keyword index on disk, the
-    manifest) and never changes them; ``fused`` is ``Retriever.search``, what ``ask`` uses.
-    """
+    """The chunk ranking of each of ``MODES`` for one question, from the assistant's read path
+    (``Assistant.retriever``): its two rankings before fusion, their fusion, and ``search``,
+    the ranking ``ask`` uses. It only reads."""
 
     def __init__(self, assistant: Any) -> None:
-        from assistant.storage.keyword import KeywordIndex
-
-        self.retriever = assistant._retriever()  # no public accessor yet; read-only use
-        self.retriever.refresh()
-        self.settings = assistant.settings
-        self.keyword = KeywordIndex(self.retriever.keyword_dir)
+        self.retriever = assistant.retriever
         self.texts = dict(self.retriever.manifest.all_chunk_texts())
 
     def rank(self, question: str) -> dict[str, list[str]]:
         """Chunk ids, best first, for each of ``MODES``."""
-        n, rrf_k = self.settings.candidates, self.settings.rrf_k
-        qvec = self.retriever.embedder.embed([question])[0]
-        dense = [c for c, _ in self.retriever.vectors.query(qvec, n)]
-        bm25 = [c for c, _ in self.keyword.search(question, n)]
-        fused: dict[str, float] = {}
-        for ranking in (dense, bm25):
-            for rank, cid in enumerate(ranking):
-                fused[cid] = fused.get(cid, 0.0) + 1.0 / (rrf_k + rank + 1)
-        rrf = sorted(fused, key=lambda c: -fused[c])
-        search = [p.chunk_id for p in self.retriever.search(question, k=n)]
-        return {"dense": dense, "bm25": bm25, "rrf": rrf, "fused": search}
+        found = self.retriever.rankings(question)
+        search = self.retriever.search(question, k=self.retriever.settings.candidates)
+        return {"dense": [c for c, _ in found.dense], "bm25": [c for c, _ in found.keyword],
+                "rrf": [c for c, _ in self.retriever.fuse(found)],
+                "fused": [p.chunk_id for p in search]}
 
 
 def score_question(q: Question, answer: Any, ranks: dict[str, list[str]],

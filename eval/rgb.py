@@ -213,7 +213,7 @@ def markdown(result: dict[str, Any]) -> str:
               f"({ix['added']} articles added).",
               "", f"Answers citing an article outside their record's `doc_ids` filter: "
               f"{s['cited_outside_filter']}.",
-              "", "## By the kind of value the question asks for (`lexical.need`)", "",
+              "", "## By the kind of value the question asks for (`question.need`)", "",
               "| need | " + " | ".join(CLASSES) + " |", "|---" * (len(CLASSES) + 1) + "|"]
     for need, counts in s["by_need"].items():
         lines.append(f"| {need} | " + " | ".join(str(counts.get(c, 0)) for c in CLASSES) + " |")

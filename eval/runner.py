@@ -107,7 +107,7 @@ def score(item: EvalItem, answer: Any, gold_spans: Sequence[m.Span], judge: Any,
           ) -> tuple[dict[str, float | None], tuple[dict[str, Any], ...]]:
     """Per-item metric values (``None`` where a metric does not apply) and ALCE sentence checks.
     ``judges`` (name -> judge) also grade the citations, as ``citation_*_<name>``."""
-    from assistant.check.judge import citation_recall_precision
+    from assistant.check.citations import citation_recall_precision
 
     s: dict[str, float | None] = dict.fromkeys(METRICS)
     s["abstained"] = float(answer.abstained)

@@ -1,72 +1,35 @@
 """Readers: turn files and folders into ``RawArticle`` records, never raising.
 
-Supported: .txt, .md, .html/.htm (one article per file) and .json/.jsonl (records, a list
-of records, ``{"articles": [...]}`` or RealTime QA's ``{"search_result": [...]}``).
-Every file that cannot be used becomes a ``FileProblem`` naming the file and the fix.
-Records with the same url are read once: the copy with the longest text wins, because
-search dumps often repeat a page as a short teaser before the full article. A .txt/.md
-file's leading header lines (``Published: March 14, 2023``, ``By Jane Doe | Outlet``,
-``Source:``, ``URL:``, ``Title:``) and a page's head are its metadata (``index.metadata``).
-
-Identity: an article's ``path`` is the absolute path of its file (the folder it was found
-under resolved, so the working directory does not matter); a record's id is its url, else
-its ``id`` field scoped by its file (``feed#7``), else its position (``feed#3``); any other
-file's article has its file name as id (a header url does not change it). An id
-repeated inside one file keeps both records (the later under a suffixed id) and yields a
-``FileWarning``. Every metadata field (title, outlet, url, date, id) is cleaned of control
-characters as it is read (``index.cleaning.clean_field``).
+Supported: .txt, .md, .html/.htm (one article per file, read here) and .json/.jsonl
+(records, ``index.json_records``); which files a path names and their ids and paths come
+from ``index.folders``. Every file that cannot be used becomes a ``FileProblem`` naming the
+file and the fix. Records with the same url are read once: the copy with the longest text
+wins, because search dumps often repeat a page as a short teaser before the full article.
+A .txt/.md file's leading header lines (``Published: March 14, 2023``, ``By Jane Doe |
+Outlet``, ``Source:``, ``URL:``, ``Title:``) and a page's head are its metadata
+(``index.metadata``); a header url does not change the file's id. Every metadata field
+(title, outlet, url, date, id) is cleaned of control characters as it is read
+(``index.cleaning.clean_field``).
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 from pathlib import Path
-from typing import Any, NamedTuple
 
-from assistant.kernel.dates import parse_date
 from assistant.kernel.records import FileProblem, FileWarning, RawArticle
 from index.cleaning import clean_field
-from index.metadata import read_header, read_html_head, url_outlet
+from index.folders import SourceFile, collect, file_ids
+from index.json_records import read_records
+from index.metadata import read_header, read_html_head
 
-SUPPORTED = (".htm", ".html", ".json", ".jsonl", ".md", ".txt")
-_TEXT_KEYS = ("text", "body", "content", "article")
-_TITLE_KEYS = ("title", "headline")
-_URL_KEYS = ("url", "link")
-_DATE_KEYS = ("date", "published", "publish_date", "published_at", "pubDate")
-_SOURCE_KEYS = ("source", "outlet", "publisher", "site")
-_ID_KEYS = ("id", "doc_id")
-_LIST_KEYS = ("articles", "search_result")
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"),
          (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 _MB = 1024 * 1024
 _KEEP_CHARS = 64 * _MB  # article text held between the two passes of iter_articles
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f]")  # control characters but \t \n \f \r
-_ANY_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 Item = RawArticle | FileProblem
-
-
-class _File(NamedTuple):
-    path: Path
-    root: Path  # the folder it was found under (its parent when given directly)
-
-    @property
-    def source(self) -> str:
-        """The absolute path stored as the articles' ``path``: the root resolved, the rest
-        as found (a symlinked subfolder stays under its root)."""
-        return _utf8(str(self.root.resolve() / self.path.relative_to(self.root)))
-
-
-def source_path(given: str | Path) -> Path:
-    """The absolute form of a path given to ``iter_articles``, as its articles' paths
-    start: a folder resolved, a file's folder resolved and its name kept."""
-    given = Path(given)
-    return given.resolve() if given.is_dir() else given.parent.resolve() / given.name
 
 
 def iter_articles(paths: Sequence[str | Path], max_file_mb: float = 20.0) -> Iterator[Item]:
@@ -74,10 +37,10 @@ def iter_articles(paths: Sequence[str | Path], max_file_mb: float = 20.0) -> Ite
     recursively in sorted order) and one ``FileProblem`` per input that could not be used."""
     if isinstance(paths, str | Path):
         paths = [paths]  # one path given bare, not a list of characters
-    files: list[_File] = []
+    files: list[SourceFile] = []
     for given in paths:
-        yield from _collect(Path(given), files)
-    ids = {p: _utf8(_escape_controls(i)) for p, i in _doc_stems(files).items()}
+        yield from collect(Path(given), files)
+    ids = file_ids(files)
     limit = int(max_file_mb * _MB)
     best: dict[str, tuple[int, int, int]] = {}  # url -> (text length, file, position)
     # The first pass's records, kept for the second up to a budget: parsing a file twice is
@@ -108,78 +71,14 @@ def iter_articles(paths: Sequence[str | Path], max_file_mb: float = 20.0) -> Ite
 
 def find_files(paths: Sequence[str | Path]) -> list[Path]:
     """The files ``iter_articles`` would read in ``paths`` (unusable paths left out)."""
-    files: list[_File] = []
+    files: list[SourceFile] = []
     for given in paths:
-        for _ in _collect(Path(given), files):
+        for _ in collect(Path(given), files):
             pass
     return [f.path for f in files]
 
 
-def _collect(given: Path, files: list[_File]) -> Iterator[FileProblem]:
-    """Append the files under ``given`` to ``files``; yield problems for unusable paths."""
-    seen_files = {os.path.realpath(f.path) for f in files}
-    seen_dirs: set[str] = set()
-
-    def add(path: Path, root: Path) -> None:
-        real = os.path.realpath(path)
-        if real not in seen_files:  # the same file reached twice (symlink, repeated arg)
-            seen_files.add(real)
-            files.append(_File(path, root))
-
-    def walk(folder: Path, root: Path) -> Iterator[FileProblem]:
-        real = os.path.realpath(folder)
-        if real in seen_dirs:
-            return  # a symlink loop or a folder reached twice
-        seen_dirs.add(real)
-        try:
-            entries = sorted(folder.iterdir(), key=lambda p: p.name)
-        except OSError as exc:
-            yield FileProblem(str(folder), f"cannot open folder: {exc.strerror or exc}")
-            return
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            if entry.is_dir():
-                yield from walk(entry, root)
-            elif entry.suffix.lower() in SUPPORTED:
-                if entry.is_file():
-                    add(entry, root)
-                else:
-                    yield FileProblem(str(entry), "broken link or not a regular file")
-
-    if given.is_dir():
-        yield from walk(given, given)
-    elif not given.exists():
-        yield FileProblem(str(given), "no such file or folder — check the path")
-    elif given.suffix.lower() not in SUPPORTED:
-        yield FileProblem(
-            str(given), f"unsupported file type {given.suffix or '(none)'!r} — supported: "
-            + ", ".join(SUPPORTED))
-    else:
-        add(given, given.parent)
-
-
-def _doc_stems(files: list[_File]) -> dict[Path, str]:
-    """File stem as id; files sharing a stem get their path relative to their root."""
-    by_stem: dict[str, list[_File]] = defaultdict(list)
-    for f in files:
-        by_stem[f.path.stem].append(f)
-    ids = {}
-    for stem, group in by_stem.items():
-        if len(group) == 1:
-            ids[group[0].path] = stem
-            continue
-        for make in (lambda f: f.path.relative_to(f.root).with_suffix("").as_posix(),
-                     lambda f: f.path.relative_to(f.root).as_posix(),
-                     lambda f: f.path.absolute().as_posix()):
-            names = [make(f) for f in group]
-            if len(set(names)) == len(names):
-                break
-        ids.update((f.path, name) for f, name in zip(group, names, strict=True))
-    return ids
-
-
-def _read(f: _File, stem: str, limit: int, max_mb: float) -> Iterator[Item]:
+def _read(f: SourceFile, stem: str, limit: int, max_mb: float) -> Iterator[Item]:
     """Every article of one file, or the one problem that stops it."""
     path, source = f.path, f.source
     try:
@@ -198,7 +97,7 @@ def _read(f: _File, stem: str, limit: int, max_mb: float) -> Iterator[Item]:
         return
     suffix = path.suffix.lower()
     if suffix in (".json", ".jsonl"):
-        yield from _read_records(text, path, source, stem, suffix == ".jsonl")
+        yield from read_records(text, path, source, stem, suffix == ".jsonl")
     elif suffix in (".html", ".htm"):
         yield _read_html(text, source, stem)
     else:
@@ -257,121 +156,6 @@ def _decode_legacy(data: bytes) -> str:
             if best is not None:
                 return str(best)
     return data.decode("cp1252", errors="replace")
-
-
-def _read_records(text: str, path: Path, source: str, stem: str, lines: bool) -> Iterator[Item]:
-    """Articles of a .json or .jsonl file, with one summary problem for bad records and one
-    warning for ids repeated inside the file."""
-    found = 0
-    bad: list[str] = []  # "line K: reason" per broken line or record
-    ids: set[str] = set()  # doc ids given out in this file
-    repeated: list[str] = []  # "'7' (record 3) kept as 'feed#7-2'" per repeated id
-    if lines:
-        values: list[tuple[str, Any]] = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if line.strip():
-                try:
-                    values.append((str(number), json.loads(line)))
-                except (ValueError, RecursionError) as exc:  # JSONDecodeError, huge ints, nesting
-                    bad.append(f"line {number}: {getattr(exc, 'msg', None) or str(exc)[:60]}")
-    else:
-        try:
-            values = [("", json.loads(text))]
-        except (ValueError, RecursionError) as exc:  # JSONDecodeError, huge ints, nesting
-            where = (f"line {exc.lineno}: {exc.msg}" if isinstance(exc, json.JSONDecodeError)
-                     else str(exc)[:60])
-            yield FileProblem(str(path), f"not valid JSON ({where}) — "
-                              "fix it, or write one record per line as .jsonl")
-            return
-    for tag, value in values:
-        for rec_tag, record in _expand(value, tag):
-            article = _record(record, stem, rec_tag, source)
-            if isinstance(article, RawArticle):
-                found += 1
-                if article.doc_id in ids and article.url is None:  # a url is deduplicated instead
-                    n = 2
-                    while f"{article.doc_id}-{n}" in ids:
-                        n += 1
-                    new_id = f"{article.doc_id}-{n}"
-                    where = f"{'line' if lines else 'record'} {rec_tag.split('.')[0]}".strip()
-                    own = article.doc_id.removeprefix(f"{stem}#")  # as the record gives it
-                    repeated.append(f"{own!r} ({where}) kept as {new_id!r}")
-                    article = replace(article, doc_id=new_id)
-                ids.add(article.doc_id)
-                yield article
-            elif article is not None:
-                where = f"{'line' if lines else 'record'} {rec_tag.split('.')[0]}".strip()
-                bad.append(f"{where}: {article}")
-    summary = f"{len(bad)} broken {'lines' if lines else 'records'} (first at {bad[0]})" if bad else ""
-    if not found:
-        yield FileProblem(str(path), "no articles found (expected records with a text field)"
-                          + (f"; {summary}" if bad else ""))
-    elif bad:
-        yield FileProblem(str(path), summary + " — the other records were read")
-    if repeated:
-        more = f" and {len(repeated) - 3} more" if len(repeated) > 3 else ""
-        yield FileWarning(str(path), f"repeated record id {'; '.join(repeated[:3])}{more}"
-                          " — every record was indexed; give each record its own id")
-
-
-def _expand(value: Any, tag: str, depth: int = 0) -> Iterator[tuple[str, Any]]:
-    """Records inside one JSON value: itself, a list, or a wrapper with a list field."""
-    if isinstance(value, dict) and depth < 2 and not any(k in value for k in _TEXT_KEYS):
-        value = next((value[k] for k in _LIST_KEYS if isinstance(value.get(k), list)), value)
-    if isinstance(value, list) and depth < 2:
-        for i, item in enumerate(value):
-            yield from _expand(item, f"{tag}.{i}" if tag else str(i), depth + 1)
-        return
-    yield tag, value
-
-
-def _escape_controls(name: str) -> str:
-    """A file name's control characters as escapes (``\\x1b``): the id stays unique and
-    prints as text, never as a terminal command."""
-    return _ANY_CONTROL.sub(lambda m: repr(m[0])[1:-1], name)
-
-
-def _utf8(text: str) -> str:
-    """Text SQLite and hashing can store: lone surrogates (JSON escapes, undecodable file
-    names) become U+FFFD."""
-    return _SURROGATE.sub("\ufffd", text)
-
-
-def _record(rec: Any, stem: str, tag: str, source: str) -> RawArticle | str | None:
-    """One record as an article; a reason string when malformed; None when not an article.
-    Its id: the url, else the record's id field scoped by the file, else its position."""
-    if not isinstance(rec, dict):
-        return "not a JSON object"
-    text = next((rec[k] for k in _TEXT_KEYS if rec.get(k) is not None), None)
-    if text is None:
-        return None  # e.g. a question line in a QA file: nothing to index, nothing wrong
-    if not isinstance(text, str):
-        return f"text is a {type(text).__name__}, not a string"
-    text = _utf8(text)
-    if not text.strip():
-        return None
-
-    def first_str(keys: tuple[str, ...]) -> str | None:
-        for k in keys:
-            v = rec.get(k)
-            if isinstance(v, dict):
-                v = v.get("name")
-            if isinstance(v, str) and (value := clean_field(_utf8(v))):
-                return value
-            if isinstance(v, int) and not isinstance(v, bool) and k in _ID_KEYS:
-                return str(v)
-        return None
-
-    url = first_str(_URL_KEYS)
-    raw_date = first_str(_DATE_KEYS)
-    own_id = first_str(_ID_KEYS)
-    # an id field is scoped by its file: two feeds numbering their records 1, 2, ... are
-    # four articles, not two (a url is global: the same page in two feeds is one article)
-    doc_id = url or (f"{stem}#{own_id}" if own_id else f"{stem}#{tag}" if tag else stem)
-    return RawArticle(
-        doc_id=doc_id, text=text, url=url, path=source,
-        title=first_str(_TITLE_KEYS), published=parse_date(raw_date) if raw_date else None,
-        source=first_str(_SOURCE_KEYS) or url_outlet(url))
 
 
 def _read_html(html: str, source: str, stem: str) -> RawArticle:

@@ -1,10 +1,13 @@
-"""Shared fixtures: the real packaged model (loaded once) and stores in tmp folders."""
+"""Shared fixtures: the real packaged model (loaded once), stores in tmp folders, the UI served
+on 127.0.0.1; and the rule that a test marked ``server``, ``browser`` or ``llm`` is ``slow``,
+so ``pytest -m "not slow"`` starts no server."""
 
 from __future__ import annotations
 
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -16,9 +19,19 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from assistant import Assistant
 from assistant.kernel.settings import Settings
+from tests.helpers import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
+IMPLY_SLOW = ("server", "browser", "llm")
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects: the added marker must count there
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that starts a server, a browser or an LLM is slow, whether or not it says so."""
+    for item in items:
+        if any(item.get_closest_marker(name) for name in IMPLY_SLOW):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -58,3 +71,22 @@ def seeds_copy(tmp_path: Path) -> Path:
     target = tmp_path / "articles"
     shutil.copytree(SEEDS, target)
     return target
+
+
+@pytest.fixture(scope="module")
+def serve_ui() -> Iterator[Callable[..., str]]:
+    """``serve_ui(assistant, seeds=None)`` serves the assistant's UI on 127.0.0.1 the way
+    ``assistant ui`` does (``ui.launch``; ``seeds`` indexed from server start on an empty store)
+    and returns its base URL ``http://127.0.0.1:<port>``. Each call starts another server; all of
+    them, and their assistants, close after the module's last test, so a module-scoped fixture
+    can share one server between tests."""
+    from assistant.app import ui
+
+    with ExitStack() as running:
+        def serve(assistant: Assistant, seeds: Path | None = None) -> str:
+            running.callback(assistant.close)
+            port = free_port()
+            running.callback(ui.launch(assistant, port=port, seeds=seeds, block=False).close)
+            return f"http://127.0.0.1:{port}"
+
+        yield serve

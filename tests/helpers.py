@@ -1,10 +1,16 @@
-"""Small helpers shared by test modules (not tests themselves)."""
+"""Small helpers shared by test modules (not tests themselves): plain functions, where
+``conftest.py`` holds the fixtures."""
 
 from __future__ import annotations
 
 import re
 import socket
 import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
 
 
 def markers_in_order(text: str) -> list[int]:
@@ -21,6 +27,24 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def wait_until_up(url: str, proc: subprocess.Popen[bytes] | None = None, log: Path | None = None,
+                  seconds: float = 240) -> None:
+    """Wait until ``url`` answers HTTP at all (any status); fail with the server's log if
+    ``proc`` exits first or nothing answers within ``seconds``. The default is long: a server
+    command imports gradio or torch on a busy machine."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            shown = log.read_text(errors="replace") if log else ""
+            pytest.fail(f"the server exited with {proc.returncode}:\n{shown}")
+        try:
+            httpx.get(url, timeout=5)
+            return
+        except httpx.TransportError:
+            time.sleep(0.5)
+    pytest.fail(f"nothing answered at {url} within {seconds:.0f}s")
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:

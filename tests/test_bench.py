@@ -119,6 +119,26 @@ def test_realtimeqa_end_to_end(tmp_path: Path, embedder: Any) -> None:
     assert again["modes"] == s["modes"] and again["answers"] == s["answers"]
 
 
+def test_the_read_path_fuses_its_two_rankings_in_one_place(seeds_assistant: Any) -> None:
+    """``Assistant.retriever``: the rankings before fusion, their reciprocal-rank fusion
+    (which the benchmark's ``rrf`` mode reports) and ``search``, scored by that fusion."""
+    retriever = seeds_assistant.retriever
+    question = "Where did Borrell give his speech about security guarantees?"
+    found = retriever.rankings(question)
+    assert found.dense and found.keyword
+    fused = retriever.fuse(found)
+    rrf_k = seeds_assistant.settings.rrf_k
+    ranks = [{c: i for i, (c, _) in enumerate(r)} for r in (found.dense, found.keyword)]
+    for cid, score in fused:
+        assert score == pytest.approx(sum(1 / (rrf_k + r[cid] + 1) for r in ranks if cid in r))
+    assert [s for _, s in fused] == sorted((s for _, s in fused), reverse=True)
+    passages = retriever.search(question, k=len(fused))
+    assert {p.chunk_id: p.score for p in passages} == dict(fused)
+    last = fused[-1][0]  # a follow-up about its story lifts it by a fixed amount
+    boosted = dict(retriever.fuse(found, boost_docs=[last.rsplit("::", 1)[0]]))
+    assert boosted[last] == pytest.approx(dict(fused)[last] + 0.5 / (rrf_k + 1))
+
+
 def test_published_baselines_are_scored_like_our_answers(tmp_path: Path) -> None:
     data = write_week(tmp_path / "dev")
     folder = tmp_path / "dev-baselines"

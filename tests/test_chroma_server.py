@@ -5,8 +5,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,10 +12,7 @@ import pytest
 
 from assistant import Assistant
 from assistant.kernel.settings import Settings
-from tests.helpers import free_port
-
-pytestmark = [pytest.mark.server, pytest.mark.slow]
-
+from tests.helpers import free_port, stop, wait_until_up
 
 
 @pytest.fixture
@@ -27,21 +22,13 @@ def chroma_server(tmp_path: Path) -> Iterator[int]:
     proc = subprocess.Popen([exe, "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1",
                              "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("chroma server did not start") from None
-                time.sleep(0.3)
+        wait_until_up(f"http://127.0.0.1:{port}/api/v2/heartbeat", proc, seconds=60)
         yield port
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        stop(proc)
 
 
+@pytest.mark.server
 def test_index_and_ask_through_a_chroma_server(chroma_server, tmp_path, embedder, seeds_copy) -> None:  # type: ignore[no-untyped-def]
     settings = Settings(store_dir=tmp_path / "local", chroma_host="127.0.0.1", chroma_port=chroma_server)
     a = Assistant(settings=settings, model=embedder)

@@ -8,7 +8,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.chunking import chunk_article, split_sentences
+from assistant.kernel.text import split_sentences
+from index.chunking import chunk_article
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 

@@ -57,6 +57,7 @@ def test_every_subcommand_takes_the_global_flags_before_or_after(command: str) -
 
 
 # --- one line for each mistake -----------------------------------------------------------------
+@pytest.mark.server  # it holds a listening port itself, as another server would
 def test_a_port_in_use_is_one_line_naming_it(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -105,9 +106,9 @@ def test_an_llm_answerer_without_its_extra_says_how_to_install_it(
         answerer: str, module: str, command: str, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """Before any work: no REPL, no server, not even a look for the index."""
-    import assistant.answer.llm as llm
+    from assistant.answer import registry
 
-    monkeypatch.setattr(llm, "_installed", lambda name: name != module)
+    monkeypatch.setattr(registry, "_installed", lambda name: name != module)
     monkeypatch.setattr("builtins.input", lambda prompt="": pytest.fail("the chat started"))
     monkeypatch.setattr("assistant.app.ui.launch", lambda *a, **k: pytest.fail("the UI was served"))
     args = {"ask": ["ask", "--answerer", answerer, QUESTION], "chat": ["chat", "--answerer", answerer],

@@ -53,7 +53,8 @@ def versions_now(store: Path) -> dict[str, Version]:
     manifest = Manifest(store / "manifest.sqlite", create=False)
     try:
         out = {}
-        for doc_id, *_ in manifest.articles_meta():
+        for meta in manifest.articles_meta():
+            doc_id = meta.doc_id
             article = manifest.article(doc_id)
             rows = manifest.db.execute(
                 "SELECT start, end, sentences FROM chunks WHERE doc_id=?", (doc_id,)).fetchall()
@@ -234,16 +235,16 @@ import os, sys, time
 from pathlib import Path
 import index.pipeline as pipeline
 
-real = pipeline.Indexer._index
+real = pipeline.scan
 gate = Path(os.environ["GATE"])
 
-def held(self, *args, **kwargs):
+def held(*args, **kwargs):
     (gate.parent / "holding").touch()
     while not gate.exists():
         time.sleep(0.05)
-    return real(self, *args, **kwargs)
+    return real(*args, **kwargs)
 
-pipeline.Indexer._index = held
+pipeline.scan = held
 from assistant.app.cli import main
 sys.exit(main(sys.argv[1:]))
 """
@@ -279,7 +280,7 @@ def test_a_second_indexing_process_is_refused_and_the_store_survives(tmp_path: P
 
     manifest = Manifest(store / "manifest.sqlite", create=False)
     chunk_ids = manifest.chunk_ids()
-    assert not manifest.pending() and manifest.counts()[0] == 5
+    assert not manifest.pending() and manifest.counts().articles == 5
     manifest.close()
     assert VectorStore(Settings(store_dir=store)).ids() == chunk_ids
     assert sorted(json.loads((store / "bm25" / "ids.json").read_text())) == sorted(chunk_ids)

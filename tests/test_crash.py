@@ -119,13 +119,13 @@ def cli(store: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
 FAULT_RUNNER = """
 import os, signal, sys
 from pathlib import Path
-import index.pipeline
+import index.writes
 from assistant.storage.embedding import OnnxEmbedder
 from assistant.storage.manifest import Manifest
 from assistant.storage.vectors import VectorStore
 
 POINT, NTH = os.environ["FAULT_POINT"], int(os.environ["FAULT_NTH"])
-index.pipeline.BATCH_CHUNKS = int(os.environ["FAULT_BATCH"])
+index.writes.BATCH_CHUNKS = int(os.environ["FAULT_BATCH"])
 HOOKS = {  # point -> (owner, function, die before the call instead of after it)
     "embed": (OnnxEmbedder, "embed", True),           # embedding a batch; nothing of it written
     "begin": (Manifest, "begin_article", False),      # articles pending, their vectors not stored

@@ -23,7 +23,7 @@ import pytest
 
 from assistant.kernel.settings import Settings
 from assistant.storage.manifest import Manifest
-from index import clusters as dedup
+from index import clusters
 from index.pipeline import Indexer
 
 DIM = 384
@@ -79,15 +79,15 @@ def reference_clusters(c: Corpus) -> dict[str, str]:
 
     for a in range(n):
         for b in range(a + 1, n):
-            if unit[a] @ unit[b] < dedup.CENTROID_PREFILTER:
+            if unit[a] @ unit[b] < clusters.CENTROID_PREFILTER:
                 continue
             try:
                 gap = abs((date.fromisoformat(c.published[a] or "") -
                            date.fromisoformat(c.published[b] or "")).days)
             except ValueError:
                 gap = 0
-            if gap <= dedup.MAX_DAYS_APART and dedup.aligned_share(
-                    c.passages[c.ids[a]], c.passages[c.ids[b]]) >= dedup.ALIGNED_SHARE:
+            if gap <= clusters.MAX_DAYS_APART and clusters.aligned_share(
+                    c.passages[c.ids[a]], c.passages[c.ids[b]]) >= clusters.ALIGNED_SHARE:
                 parent[find(a)] = find(b)
     groups: dict[int, list[str]] = {}
     for i, d in enumerate(c.ids):
@@ -116,10 +116,10 @@ def test_small_sets_cluster_exactly_as_checking_every_pair(seed: int) -> None:
             c.add(f"s{s}-{k}", f"s{s}", passages, when)
     c.add("empty", "empty", np.zeros((0, DIM), np.float32), day(0))
     expected = reference_clusters(c)
-    assert len(c.ids) <= dedup.NEIGHBOURS + 1  # every pair above the prefilter is a candidate
-    assert dedup.cluster(c.ids, c.published, c.centroids(), c.passages) == expected
-    fetched = dedup.cluster(c.ids, c.published, c.centroids(),
-                            lambda ids: {d: c.passages[d] for d in ids})
+    assert len(c.ids) <= clusters.NEIGHBOURS + 1  # every pair above the prefilter is a candidate
+    assert clusters.cluster(c.ids, c.published, c.centroids(), c.passages) == expected
+    fetched = clusters.cluster(c.ids, c.published, c.centroids(),
+                               lambda ids: {d: c.passages[d] for d in ids})
     assert fetched == expected
 
 
@@ -130,12 +130,12 @@ def test_blocks_and_date_windows_lose_no_pair(monkeypatch: pytest.MonkeyPatch) -
         for k in range(4):
             when = None if c.rng.random() < 0.1 else day(first + int(c.rng.integers(0, 7)))
             c.add(f"s{s:02d}-{k}", f"s{s}", c.copy(base), when)
-    monkeypatch.setattr(dedup, "_BLOCK_ELEMENTS", 7 * len(c.ids))  # blocks of 7 rows
-    monkeypatch.setattr(dedup, "FETCH_BLOCK", 5)
+    monkeypatch.setattr(clusters, "_BLOCK_ELEMENTS", 7 * len(c.ids))  # blocks of 7 rows
+    monkeypatch.setattr(clusters, "FETCH_BLOCK", 5)
     expected = reference_clusters(c)
     assert 30 < len(set(expected.values())) < len(c.ids)  # some copies joined, some split by date
-    assert dedup.cluster(c.ids, c.published, c.centroids(), c.passages,
-                         neighbours=len(c.ids)) == expected
+    assert clusters.cluster(c.ids, c.published, c.centroids(), c.passages,
+                            neighbours=len(c.ids)) == expected
 
 
 def test_thousands_of_copies_are_one_story_and_other_stories_stay_apart() -> None:
@@ -162,17 +162,17 @@ def test_thousands_of_copies_are_one_story_and_other_stories_stay_apart() -> Non
         asked.update(ids)
         return {d: c.passages[d] for d in ids}
 
-    clusters = dedup.cluster(c.ids, c.published, c.centroids(), fetch)
+    found = clusters.cluster(c.ids, c.published, c.centroids(), fetch)
 
     by_story: dict[str, set[str]] = {}
     for d in c.ids:
-        by_story.setdefault(c.story[d], set()).add(clusters[d])
+        by_story.setdefault(c.story[d], set()).add(found[d])
     assert all(len(ids) == 1 for ids in by_story.values()), "a story was split"
-    assert len(set(clusters.values())) == len(by_story), "two stories were joined"
-    assert clusters["wire-0001"] == "wire-0000" and clusters["late-3"] == "late-0"
+    assert len(set(found.values())) == len(by_story), "two stories were joined"
+    assert found["wire-0001"] == "wire-0000" and found["late-3"] == "late-0"
     assert not any(d.startswith("other-") for d in asked), "passages fetched for non-candidates"
     assert max(asked.values()) == 1, "an article's passages were fetched twice"
-    assert max(calls) <= dedup.FETCH_BLOCK * (2 * dedup.NEIGHBOURS + 1)
+    assert max(calls) <= clusters.FETCH_BLOCK * (2 * clusters.NEIGHBOURS + 1)
 
 
 def test_chunk_vectors_of_returns_those_of_the_ids_asked(seeds_assistant) -> None:  # type: ignore[no-untyped-def]
@@ -192,15 +192,15 @@ def test_chunk_vectors_of_returns_those_of_the_ids_asked(seeds_assistant) -> Non
 def test_a_killed_clustering_leaves_the_index_finalised_and_is_redone_alone(
         embedder: object, seeds_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = Settings(store_dir=tmp_path / "store")
-    real = dedup.cluster
+    real = clusters.cluster
 
     def killed(*args: object, **kwargs: object) -> dict[str, str]:
         raise RuntimeError("killed while clustering")
 
-    monkeypatch.setattr(dedup, "cluster", killed)
+    monkeypatch.setattr(clusters, "cluster", killed)
     with pytest.raises(RuntimeError, match="killed while clustering"):
         Indexer(settings, lambda: embedder).run([seeds_copy])  # type: ignore[arg-type,return-value]
-    monkeypatch.setattr(dedup, "cluster", real)
+    monkeypatch.setattr(clusters, "cluster", real)
 
     path = next(settings.store_dir.rglob("manifest.sqlite"))
     keyword = next(settings.store_dir.rglob("ids.json"))
@@ -209,7 +209,7 @@ def test_a_killed_clustering_leaves_the_index_finalised_and_is_redone_alone(
     try:
         assert manifest.get_meta("finalised") == "1"
         assert manifest.get_meta("clusters_done") == "0"
-        assert len({c for *_, c, _ in manifest.articles_meta()}) == 5, "not clustered yet"
+        assert len({m.cluster_id for m in manifest.articles_meta()}) == 5, "not clustered yet"
         generation = int(manifest.get_meta("bm25_generation") or 0)
     finally:
         manifest.close()
@@ -221,8 +221,8 @@ def test_a_killed_clustering_leaves_the_index_finalised_and_is_redone_alone(
     manifest = Manifest(path)
     try:
         assert manifest.get_meta("clusters_done") == "1"
-        clusters = {d: c for d, *_, c, _ in manifest.articles_meta()}
-        assert len({clusters[d] for d in TF1_STORY}) == 1 and len(set(clusters.values())) == 3
+        story = {m.doc_id: m.cluster_id for m in manifest.articles_meta()}
+        assert len({story[d] for d in TF1_STORY}) == 1 and len(set(story.values())) == 3
         assert int(manifest.get_meta("bm25_generation") or 0) == generation + 1  # readers reload
     finally:
         manifest.close()

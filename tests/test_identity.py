@@ -212,17 +212,17 @@ def test_uploads_with_names_that_sanitise_alike_are_all_kept(
 
 
 def test_same_content_under_one_name_twice_in_a_batch_is_saved_once(tmp_path: Path) -> None:
-    from assistant.app import ui
+    from assistant.app.uploads import save_upload
 
     folder = tmp_path / "uploads"
     folder.mkdir()
     one = write(tmp_path / "x", "a b.txt", STORIES["a"])
     two = write(tmp_path / "y", "a&b.txt", STORIES["a"])
     other = write(tmp_path / "z", "a+b.txt", STORIES["b"])
-    assert ui.save_upload(one, folder, "a_b.txt") == folder / "a_b.txt"
-    assert ui.save_upload(two, folder, "a_b.txt") == folder / "a_b.txt"  # identical: reused
-    assert ui.save_upload(other, folder, "a_b.txt") == folder / "a_b-2.txt"
-    assert ui.save_upload(other, folder, "a_b.txt") == folder / "a_b-2.txt"
+    assert save_upload(one, folder, "a_b.txt") == folder / "a_b.txt"
+    assert save_upload(two, folder, "a_b.txt") == folder / "a_b.txt"  # identical: reused
+    assert save_upload(other, folder, "a_b.txt") == folder / "a_b-2.txt"
+    assert save_upload(other, folder, "a_b.txt") == folder / "a_b-2.txt"
     assert sorted(p.name for p in folder.iterdir()) == ["a_b-2.txt", "a_b.txt"]
 
 

@@ -10,6 +10,7 @@ still a dependency.
 from __future__ import annotations
 
 import ast
+import re
 from functools import cache
 from pathlib import Path
 
@@ -120,6 +121,15 @@ def test_imports_flow_down_the_layers() -> None:
             elif theirs != own and LAYERS[theirs] >= LAYERS[own]:
                 wrong.append(f"{module} ({own}) -> {target} ({theirs})")
     assert wrong == []
+
+
+def test_the_accuracy_benchmarks_do_not_import_the_performance_harness() -> None:
+    """``bench/`` may use ``eval``'s metrics; ``eval`` (and so ``assistant eval``) never needs ``bench``."""
+    assert [(m, t) for m, targets in graph().items() if m.split(".")[0] == "eval"
+            for t in targets if t.split(".")[0] == "bench"] == []
+    for path in modules().values():  # nor by name, which the graph cannot see
+        if path.is_relative_to(ROOT / "eval"):
+            assert not re.search(r"import_module\(\s*f?[\"']bench", path.read_text()), path
 
 
 def test_the_kernel_imports_nothing_of_the_project() -> None:

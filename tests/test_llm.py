@@ -22,24 +22,17 @@ from typing import Any
 import pytest
 
 from assistant import Answer, Assistant
+from assistant.answer import registry
+from assistant.answer.backends import LLMError, load_llama_cpp, packaged_gguf
 from assistant.answer.base import Evidence
-from assistant.answer.extractive import ExtractiveAnswerer
-from assistant.answer.llm import (
-    FALLBACK_NOTE,
-    INSTALL_HINT,
-    LLMAnswerer,
-    LLMError,
-    load_llama_cpp,
-    make_llm_answerer,
-)
+from assistant.answer.llm import FALLBACK_NOTE, LLMAnswerer
 from assistant.answer.prompt import build
-from assistant.check.facts import content_words
 from assistant.kernel.answers import Passage
 from assistant.kernel.errors import MissingExtraError
 from assistant.kernel.settings import Settings
+from assistant.kernel.text import content_words, split_sentences
 from eval.schema import load_items
-from index.chunking import split_sentences
-from tests.helpers import free_port, markers_in_order
+from tests.helpers import free_port, markers_in_order, stop
 
 ROOT = Path(__file__).resolve().parents[1]
 ITEMS = {item.id: item for item in load_items(ROOT / "eval" / "seeds.jsonl")}
@@ -79,19 +72,17 @@ def llama(seeds_assistant: Assistant, embedder: object) -> Iterator[Assistant]:
 
 
 def test_missing_extra_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    import assistant.answer.llm as llm
-
-    monkeypatch.setattr(llm, "_installed", lambda module: module != "llama_cpp")
+    monkeypatch.setattr(registry, "_installed", lambda module: module != "llama_cpp")
     settings = Settings(answerer="llama-cpp")
     with pytest.raises(MissingExtraError) as e:
-        make_llm_answerer(settings, ExtractiveAnswerer(settings, lambda d: None), None)
-    assert INSTALL_HINT in str(e.value) and "\n" not in str(e.value)
+        registry.make_answerer(settings, lambda d: None)
+    assert registry.LLM_INSTALL in str(e.value) and "\n" not in str(e.value)
 
 
 def test_openai_answerer_needs_a_server_address() -> None:
     settings = Settings(answerer="openai")
     with pytest.raises(LLMError, match="ASSISTANT_LLM_BASE_URL"):
-        make_llm_answerer(settings, ExtractiveAnswerer(settings, lambda d: None), None)
+        registry.make_answerer(settings, lambda d: None)
 
 
 @pytest.mark.slow
@@ -204,8 +195,6 @@ def test_instructions_inside_an_article_do_not_steer_answers(
 @pytest.fixture(scope="module")
 def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """``python -m llama_cpp.server`` with the packaged Gemma on 127.0.0.1: (base URL, API key)."""
-    from assistant.answer.llm import packaged_gguf
-
     port, key = free_port(), "sk-test-" + secrets.token_hex(12)
     log = tmp_path_factory.mktemp("llm-server") / "server.log"
     with log.open("wb") as out:
@@ -233,12 +222,7 @@ def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
             time.sleep(0.5)
         yield url, key
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 @pytest.mark.llm

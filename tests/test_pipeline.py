@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,7 @@ from assistant.kernel.settings import Settings
 from assistant.storage.embedding import Embedder
 from assistant.storage.manifest import Manifest
 from assistant.storage.vectors import VectorStore
-from index import pipeline
+from index import prepare, scan
 from index.pipeline import Indexer, writer_lock
 
 TF1_STORY = {"001_cbcefea2cfbb97a1", "003_b638dfb737329836", "004_80287d7f8de47a75"}
@@ -28,10 +29,10 @@ def _consistent(assistant) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     ids = manifest.chunk_ids()
     assert vectors.ids() == ids, "every manifest chunk has one vector and no vector is orphaned"
     assert not manifest.pending()
-    articles, chunks, _ = manifest.counts()
-    assert chunks == len(ids) == vectors.count()
+    counts = manifest.counts()
+    assert counts.chunks == len(ids) == vectors.count()
     manifest.close()
-    return articles, chunks
+    return counts.articles, counts.chunks
 
 
 def test_index_then_reindex_embeds_nothing(make_assistant, seeds_copy) -> None:  # type: ignore[no-untyped-def]
@@ -156,15 +157,15 @@ def _no_model() -> Embedder:
 
 
 def _cleaned(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Doc ids that ``index.pipeline.clean`` is called on from now on."""
+    """Doc ids that ``index.prepare.clean`` is called on by the scan from now on."""
     calls: list[str] = []
-    real = pipeline.clean
+    real = scan.clean
 
     def counting(raw: RawArticle, settings: Settings) -> Article:
         calls.append(raw.doc_id)
         return real(raw, settings)
 
-    monkeypatch.setattr(pipeline, "clean", counting)
+    monkeypatch.setattr(scan, "clean", counting)
     return calls
 
 
@@ -208,7 +209,7 @@ def test_changed_chunk_size_rechunks_every_article(make_assistant, seeds_copy) -
     report = small.index([seeds_copy])
     assert (report.updated, report.unchanged) == (5, 0) and report.chunks > first.chunks
     manifest = Manifest(Path(small.settings.store_dir) / "manifest.sqlite")
-    lengths = [len(t) for _, t in manifest.all_chunk_texts()]
+    lengths = [len(row.text) for row in manifest.all_chunk_texts()]
     manifest.close()
     assert sum(lengths) / len(lengths) < 400  # chunks cut to the new size, not the old ~600
     assert _consistent(small)[1] == report.chunks
@@ -229,6 +230,22 @@ def test_code_change_or_old_store_cleans_again_but_embeds_nothing(
     cleaned.clear()
     assert Indexer(a.settings, _no_model).run([seeds_copy]).unchanged == 5 and cleaned == []
     # an edit to the cleaning or chunking code changes the fingerprint: everything is compared again
-    monkeypatch.setattr(pipeline, "fingerprint", lambda settings: "cleaning code v2")
+    monkeypatch.setattr(scan, "fingerprint", lambda settings: "cleaning code v2")
     report = Indexer(a.settings, _no_model).run([seeds_copy])
     assert (len(cleaned), report.unchanged, report.embedded) == (5, 5, 0)
+
+
+def test_the_fingerprint_reads_the_code_every_chunk_derives_from(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An edit to the cleaning, dates, sentence or chunking code is seen (dates.py, once moved
+    to the kernel, was looked for beside the pipeline and silently left out)."""
+    read: list[str] = []
+    real = Path.read_text
+
+    def reading(self: Path, *args: Any, **kwargs: Any) -> str:
+        text = real(self, *args, **kwargs)
+        read.append(self.name)
+        return text
+
+    monkeypatch.setattr(Path, "read_text", reading)
+    prepare.fingerprint(Settings())
+    assert {"cleaning.py", "dates.py", "text.py", "chunking.py", "prepare.py"} <= set(read)

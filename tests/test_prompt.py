@@ -6,7 +6,7 @@ import re
 
 from assistant.answer.prompt import EXAMPLES, STOP, build, estimate_tokens, is_instruction
 from assistant.kernel.answers import Passage
-from index.chunking import split_sentences
+from assistant.kernel.text import split_sentences
 
 
 def passage(doc_id: str, text: str, title: str = "A title", published: str | None = "2021-03-04",

@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant.kernel.records import FileProblem, RawArticle
-from index.readers import SUPPORTED, iter_articles
+from index.folders import SUPPORTED
+from index.readers import iter_articles
 
 DATA = Path(__file__).resolve().parent / "data"
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"

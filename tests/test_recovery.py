@@ -22,7 +22,7 @@ import pytest
 
 from assistant import Assistant
 from assistant.kernel.settings import Settings
-from assistant.storage import generations as store
+from assistant.storage import generations
 from assistant.storage.manifest import Manifest
 from assistant.storage.vectors import VectorStore
 
@@ -57,7 +57,7 @@ def one_line_error(run: subprocess.CompletedProcess[str], code: int, *words: str
 
 def consistent(store_dir: Path) -> set[str]:
     """Assert the current generation is whole (vectors == chunks == keyword ids); return ids."""
-    gen = store.current(store_dir, Settings().collection)
+    gen = generations.current(store_dir, Settings().collection)
     manifest = Manifest(gen.manifest, create=False)
     try:
         assert not manifest.pending()
@@ -110,7 +110,7 @@ def test_rebuild_by_another_process_is_followed_by_open_readers(seeds_store: Pat
     assert [(c.doc_id, c.start, c.end) for c in after.citations] == \
         [(c.doc_id, c.start, c.end) for c in before.citations]
     assert reader.status().articles == 5
-    assert store.current_number(seeds_store) == 1
+    assert generations.current_number(seeds_store) == 1
     assert not (seeds_store / "manifest.sqlite").exists(), "the old generation was not removed"
     consistent(seeds_store)
     reader.close()
@@ -124,7 +124,7 @@ def test_rebuild_in_the_same_process_is_followed_by_another_assistant(seeds_stor
     for _ in range(2):  # twice: generation 1 replaces 0, then 2 replaces 1
         assert writer.index([SEEDS], rebuild=True).added == 5
         assert ui.ask(QUESTION).citations == before.citations
-    assert store.current_number(seeds_store) == 2
+    assert generations.current_number(seeds_store) == 2
     assert sorted(p.name for p in seeds_store.glob("gen-*")) == ["gen-2"]
     ui.close()
     writer.close()

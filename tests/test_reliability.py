@@ -264,8 +264,8 @@ def articles(store: Path) -> dict[str, str]:
     """doc id -> cleaned text of every indexed article."""
     manifest = Manifest(store / "manifest.sqlite", create=False)
     try:
-        return {d: a.text for d, *_ in manifest.articles_meta()
-                if (a := manifest.article(d)) is not None}
+        return {m.doc_id: a.text for m in manifest.articles_meta()
+                if (a := manifest.article(m.doc_id)) is not None}
     finally:
         manifest.close()
 

@@ -37,13 +37,13 @@ class Prefers:
 
 
 def test_reranker_reorders_the_fused_candidates(seeds_assistant: Assistant, embedder: Any) -> None:
-    fused = seeds_assistant._retriever().search(QUESTION, k=8)
+    fused = seeds_assistant.retriever.search(QUESTION, k=8)
     first, second = fused[0], fused[1]
     learned = Assistant(settings=Settings(store_dir=seeds_assistant.settings.store_dir,
                                           reranker="learned", rerank_depth=8), model=embedder)
     scorer = Prefers(second.text, worst=first.text)  # the model swaps fusion's first two
-    learned._retriever()._reranker = scorer  # the trained model's place
-    reranked = learned._retriever().search(QUESTION, k=8)
+    learned.retriever._reranker = scorer  # the trained model's place
+    reranked = learned.retriever.search(QUESTION, k=8)
     learned.close()
     assert scorer.calls == 1
     ids = [p.chunk_id for p in reranked]
@@ -58,7 +58,7 @@ def test_reranker_reorders_the_fused_candidates(seeds_assistant: Assistant, embe
 
 def test_learned_sentence_scores_move_the_answer_to_the_sentence_they_prefer(
         seeds_assistant: Assistant) -> None:
-    passages = seeds_assistant._retriever().search(QUESTION, k=8)
+    passages = seeds_assistant.retriever.search(QUESTION, k=8)
     plain = select(QUESTION, passages)
     runner_up = next(c for c in plain.ranked if c.text != plain.sentences[0].text)
     favourite = runner_up.text

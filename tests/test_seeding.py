@@ -38,6 +38,7 @@ def wait_for_line(log: Path, pattern: str, proc: subprocess.Popen[bytes], second
     pytest.fail(f"no log line matching {pattern!r} within {seconds:.0f}s:\n{log.read_text()}")
 
 
+@pytest.mark.server
 def test_server_start_indexes_the_seeds_before_any_page_is_requested(
         tmp_path: Path, embedder: object) -> None:
     store, log, port = tmp_path / "store", tmp_path / "ui.log", free_port()

@@ -15,14 +15,11 @@ from typing import Any
 
 import pytest
 
-from assistant.check.facts import extract_facts, split_sentences
-from assistant.check.judge import (
-    HeuristicJudge,
-    Support,
-    citation_recall_precision,
-    content_words,
-    facts_conflict,
-)
+from assistant.check.citations import citation_recall_precision
+from assistant.check.compare import facts_conflict
+from assistant.check.facts import extract_facts
+from assistant.check.judge import HeuristicJudge, Support
+from assistant.kernel.text import content_words, quick_sentences
 
 DATA = Path(__file__).parent / "data" / "support_pairs.jsonl"
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -156,7 +153,7 @@ def test_content_words_drop_stop_words_and_stem() -> None:
 
 def test_split_sentences_keeps_abbreviations() -> None:
     text = "The U.S. Army met Dr. Smith on Dec. 3 in Washington. He left ... Later he returned."
-    assert split_sentences(text) == [
+    assert quick_sentences(text) == [
         "The U.S. Army met Dr. Smith on Dec. 3 in Washington.", "He left", "Later he returned."]
 
 
@@ -182,8 +179,8 @@ def test_borrells_two_roles_are_a_conflict() -> None:
     """Seed 000 calls Borrell the EU's head of diplomacy, then 'the President of the European
     Parliament': an answer about Borrell's role must be able to surface both."""
     article = (SEEDS / "000_59035ac7a78f4fad.txt").read_text(encoding="utf-8")
-    head = next(s for s in split_sentences(article) if "head of diplomacy" in s)
-    president = next(s for s in split_sentences(article) if "European Parliament" in s)
+    head = next(s for s in quick_sentences(article) if "head of diplomacy" in s)
+    president = next(s for s in quick_sentences(article) if "European Parliament" in s)
     assert facts_conflict(head, president) == [
         "role head of diplomacy of the European Union vs President of the European Parliament"]
     assert facts_conflict("Borrell, the EU's head of diplomacy, spoke in Paris.", head) == []

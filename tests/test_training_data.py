@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from assistant.check.facts import fact_differences
+from assistant.check.compare import fact_differences
 from train import rerank_data, verify_data
 from train.weeks import Doc, Question
 

@@ -10,22 +10,17 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-
 from assistant import ABSTAIN_TEXT, Assistant, NoIndexError
 from assistant.app import render, ui
 from assistant.kernel.settings import Settings
-from tests.helpers import free_port
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -46,17 +41,13 @@ SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
 
 
-
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Assistant]]:
-    """The UI served on 127.0.0.1 over an empty store that it fills with the seeds."""
-    store = tmp_path_factory.mktemp("ui-store")
-    assistant = Assistant(settings=Settings(store_dir=store))
-    port = free_port()
-    demo = ui.launch(assistant, port=port, seeds=ROOT / "seeds", block=False)
-    yield f"http://127.0.0.1:{port}/", assistant
-    demo.close()
-    assistant.close()
+def app(tmp_path_factory: pytest.TempPathFactory,
+        serve_ui: Callable[..., str]) -> Iterator[tuple[str, Assistant]]:
+    """The UI served on 127.0.0.1 over an empty store that it fills with the seeds (with its
+    own model, loaded as a first-time user's server loads it)."""
+    assistant = Assistant(settings=Settings(store_dir=tmp_path_factory.mktemp("ui-store")))
+    yield serve_ui(assistant, seeds=ROOT / "seeds") + "/", assistant
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "ui_timings.json").write_text(json.dumps(TIMINGS, indent=2))
 

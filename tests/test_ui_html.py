@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from assistant.app import html as ui_html
 from assistant.app import render
-from assistant.app.ui import safe_name
+from assistant.app.uploads import safe_name
 from assistant.kernel.answers import ABSTAIN_TEXT, Answer, AnswerSentence, Citation, Claim, Conflict, Passage
 from assistant.kernel.records import Article, FileProblem, IndexReport, Status
 

@@ -8,50 +8,35 @@ does. Figures go to test-artifacts/ui_load.json.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+from assistant import Assistant
+from assistant.app import render
+from assistant.kernel.settings import Settings
+from bench import ui_load
+
+pytestmark = pytest.mark.server
 
 ROOT = Path(__file__).resolve().parents[1]
-
-from assistant import Assistant  # noqa: E402
-from assistant.app import render, ui  # noqa: E402
-from assistant.kernel.settings import Settings  # noqa: E402
-from bench import ui_load  # noqa: E402
-from tests.helpers import free_port  # noqa: E402
-
-pytestmark = [pytest.mark.slow, pytest.mark.server]
-
 ARTIFACTS = ROOT / "test-artifacts"
 CLIENTS, PER_CLIENT = 8, 50
 MAX_SECONDS = 420  # no request starts later; at ~6 answers/s the run takes about a minute
 
 
-
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory,
-           embedder: object) -> Iterator[tuple[str, Assistant]]:
-    """The UI on 127.0.0.1 (queue on, as ``launch`` sets it) over the indexed seeds."""
+def served(tmp_path_factory: pytest.TempPathFactory, embedder: object,
+           serve_ui: Callable[..., str]) -> tuple[str, Assistant]:
+    """The UI on 127.0.0.1 over the indexed seeds."""
     assistant = Assistant(settings=Settings(store_dir=tmp_path_factory.mktemp("load-store")),
                           model=embedder)
     report = assistant.index([ROOT / "seeds"])
     assert report.added == 5 and not report.failed
-    demo = ui.build(assistant)
-    demo.queue()
-    port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-                **ui.launch_options(assistant))
-    yield f"http://127.0.0.1:{port}/", assistant
-    demo.close()
-    assistant.close()
+    return serve_ui(assistant) + "/", assistant
 
 
 def test_concurrent_clients_all_get_the_answer_a_single_user_gets(

@@ -10,7 +10,7 @@ from assistant.answer.verify import parse_markers, verify
 from assistant.check.judge import HeuristicJudge
 from assistant.kernel.answers import Passage
 from assistant.kernel.records import Article
-from index.chunking import split_sentences
+from assistant.kernel.text import split_sentences
 from tests.helpers import markers_in_order
 
 # Invented articles; the tests plant sentences that agree or disagree with them.

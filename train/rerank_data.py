@@ -21,7 +21,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from assistant.check.facts import content_words, stem_text
+from assistant.kernel.text import content_words, stem_text
 from train.weeks import Doc, Question
 
 GROUP = 8  # texts per group: 1 positive + 7 negatives

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.kernel.records import RawArticle
-from index.chunking import chunk_article, split_sentences
+from assistant.kernel.text import split_sentences
+from index.chunking import chunk_article
 from index.cleaning import clean_article
 
 _TAG = re.compile(r"<[^>]+>")

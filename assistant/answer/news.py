@@ -21,9 +21,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.answer import question as lexical
+from assistant.answer.question import dice, names, overlap, terms
 from assistant.answer.sentences import Candidate
-from assistant.check.facts import _slot, extract_facts, fact_differences
+from assistant.check.compare import fact_differences, slot
+from assistant.check.facts import extract_facts
 from assistant.kernel.records import Article
 
 _ORDER = re.compile(
@@ -57,7 +58,7 @@ def order_parts(question: str) -> tuple[str, str, bool] | None:
             return None
         m = tail
     a, b = m["a"].strip(" ,.?"), m["b"].strip(" ,.?")
-    if len(lexical.terms(a)) + len(lexical.terms(b)) < 2:
+    if len(terms(a)) + len(terms(b)) < 2:
         return None
     return a, b, bool(_LATER.search(q.split(",")[0].split(":")[0]))
 
@@ -102,8 +103,8 @@ def conflicts(first: Candidate, ranked: Sequence[Candidate], question: str,
     if role_question:
         wanted = wanted | {"role"}
     out = []
-    mine = set(lexical.terms(first.text))
-    asked = lexical.names(question)
+    mine = set(terms(first.text))
+    asked = names(question)
     for c in ranked:
         if c is first or c.text == first.text:
             continue
@@ -114,9 +115,9 @@ def conflicts(first: Candidate, ranked: Sequence[Candidate], question: str,
         for diff_kind, left, right in differences(first.text, c.text, asked, kind):
             if diff_kind not in wanted:
                 continue
-            values = set(lexical.terms(" ".join(left + right)))
-            theirs = set(lexical.terms(c.text))
-            same_claim = lexical.overlap(mine - values, theirs - values) >= SAME_CLAIM
+            values = set(terms(" ".join(left + right)))
+            theirs = set(terms(c.text))
+            same_claim = overlap(mine - values, theirs - values) >= SAME_CLAIM
             same_person = diff_kind == "role" and same_article and not _named(right, c.text)
             if same_claim or same_person:
                 out.append((c, diff_kind, left, right))
@@ -177,18 +178,18 @@ def other_outlets(question: str, chosen: list[Candidate], pool: Sequence[Candida
     states no different number, date or name.
     """
     first = chosen[0]
-    asked = set(lexical.terms(question))
-    mine = set(lexical.terms(first.text))
+    asked = set(terms(question))
+    mine = set(terms(first.text))
     bar = 0.6 * len(asked & mine)
     docs = {c.passage.doc_id for c in chosen}
     out = list(chosen)
-    for c in sorted(pool, key=lambda c: -len(asked & set(lexical.terms(c.text)))):
+    for c in sorted(pool, key=lambda c: -len(asked & set(terms(c.text)))):
         if len(out) >= most:
             break
-        theirs = set(lexical.terms(c.text))
+        theirs = set(terms(c.text))
         if (c.passage.doc_id in docs or len(asked & theirs) < max(bar, 2)
-                or lexical.dice(mine, theirs) < 0.25
-                or differences(first.text, c.text, lexical.names(question))):
+                or dice(mine, theirs) < 0.25
+                or differences(first.text, c.text, names(question))):
             continue
         docs.add(c.passage.doc_id)
         out.append(c)
@@ -197,7 +198,7 @@ def other_outlets(question: str, chosen: list[Candidate], pool: Sequence[Candida
 
 def differences(a: str, b: str, asked: set[str], kind: str | None = None
                 ) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
-    """``facts.fact_differences`` of two sentences answering one question, without the name
+    """``compare.fact_differences`` of two sentences answering one question, without the name
     differences that are no second value: the question's own names (``asked``, lower-case
     words), and — unless the question asks for a name (``kind``) — names that do not stand
     in the same part of their sentences."""
@@ -223,7 +224,7 @@ def _same_slot(a: str, b: str, left: tuple[str, ...], right: tuple[str, ...]) ->
     word next to them: "played in Tampa" / "played in Glendale"). Rewrites of a claim name
     different people and places in different parts ("Macron said …" / "Western countries
     should …"); only names in the same part state different values of one fact."""
-    return any(_slot(a, x) & _slot(b, y) for x in left for y in right)
+    return any(slot(a, x) & slot(b, y) for x in left for y in right)
 
 
 def _named(roles: tuple[str, ...], text: str) -> bool:

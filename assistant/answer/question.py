@@ -1,49 +1,37 @@
-"""Small lexical tools shared by the answerers: content terms, question needs, overlap."""
+"""Small lexical tools shared by the answerers: content terms, question needs, overlap.
+
+Stop-words, calendar names and the stemmer come from ``assistant/kernel/text.py``; the words
+here are lower-cased, possessives dropped, for matching a question to sentences.
+"""
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any
+
+from assistant.kernel.text import (
+    MONTH_ABBREVIATIONS,
+    MONTHS,
+    QUERY_STOPWORDS,
+    QUESTION_WORDS,
+    WEEKDAYS,
+    stem,
+)
 
 _WORD = re.compile(r"[^\W_]+(?:[’'.-][^\W_]+)*", re.UNICODE)
-_MONTHS = ("january february march april may june july august september october november "
-           "december jan feb mar apr jun jul aug sep sept oct nov dec").split()
-_WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
-_CALENDAR = frozenset(_MONTHS + _WEEKDAYS)
-_FULL_MONTHS = [m for m in _MONTHS[:12] if m != "may"]  # "may" alone is a verb too
+_MONTHS = MONTHS + MONTH_ABBREVIATIONS
+_CALENDAR = frozenset(_MONTHS + WEEKDAYS)
+_FULL_MONTHS = [m for m in MONTHS if m != "may"]  # "may" alone is a verb too
 _DATE = re.compile(
     r"\b(?:(?:" + "|".join(_MONTHS) + r")\.?\s+\d{1,2}\b|\d{1,2}\s+(?:" + "|".join(_MONTHS)
-    + r")\b|(?:" + "|".join(_WEEKDAYS) + r")\b|(?:19|20)\d\d\b|\d{4}-\d\d-\d\d|"
+    + r")\b|(?:" + "|".join(WEEKDAYS) + r")\b|(?:19|20)\d\d\b|\d{4}-\d\d-\d\d|"
     r"yesterday|today|tomorrow|the day before|last week|this week|"
     r"(?:" + "|".join(_FULL_MONTHS) + r")\b)", re.IGNORECASE)
 _NUMBER = re.compile(r"\b\d[\d,.]*\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|"
                      r"hundred|thousand|million|billion|dozen)s?\b", re.IGNORECASE)
-_PLACE = re.compile(r"\b(?:in|at|to|from|near|visit|visits|visited|visiting)\s+(?:the\s+)?"
-                    r"(?:[a-z]+\s+(?:of\s+)?(?:the\s+)?)?([A-Z][\w’'-]+)")
+PLACE_RE = re.compile(r"\b(?:in|at|to|from|near|visit|visits|visited|visiting)\s+(?:the\s+)?"
+                      r"(?:[a-z]+\s+(?:of\s+)?(?:the\s+)?)?([A-Z][\w’'-]+)")
 _NAME = re.compile(r"\b[A-Z][\w’'-]*(?:\s+(?:of\s+the\s+|of\s+)?[A-Z][\w’'-]*)*")
-
-STOPWORDS = frozenset("""
-a about above after again against all am an and any are as at be because been before being
-below between both but by can could did do does doing down during each few for from further had
-has have having he her here hers herself him himself his how i if in into is it its itself just
-me more most my myself no nor not now of off on once only or other our ours ourselves out over
-own same she should so some such than that the their theirs them themselves then there these
-they this those through to too under until up very was we were what when where which while who
-whom whose why will with would you your yours yourself yourselves also said say says according
-did does tell told s t don according per via upon among
-""".split())
-
-QUESTION_WORDS = frozenset("what when where which who whom whose why how did does do is are was "
-                           "were tell name give list".split())
-
-
-@lru_cache(maxsize=1)
-def _stemmer() -> Any:
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
 
 _POSSESSIVE = re.compile(r"[’']s?$")
 
@@ -60,11 +48,6 @@ def _words(text: str) -> tuple[str, ...]:
                  for w in _WORD.findall(text.lower()))
 
 
-@lru_cache(maxsize=65536)
-def _stem(word: str) -> str:
-    return str(_stemmer().stemWord(word))
-
-
 def terms(text: str) -> list[str]:
     """Stemmed content words (no stop words, no question words)."""
     return list(_terms(text))
@@ -72,7 +55,7 @@ def terms(text: str) -> list[str]:
 
 @lru_cache(maxsize=8192)
 def _terms(text: str) -> tuple[str, ...]:
-    return tuple(_stem(w) for w in _words(text) if w not in STOPWORDS and w not in QUESTION_WORDS)
+    return tuple(stem(w) for w in _words(text) if w not in QUERY_STOPWORDS and w not in QUESTION_WORDS)
 
 
 def has_date(text: str) -> bool:
@@ -92,7 +75,7 @@ def names(text: str) -> set[str]:
         first = not before or before[-1] in ".!?\"“‘:\n"
         for i, w in enumerate(m.group().split()):
             lw = w.lower()
-            if ((i == 0 and first) or lw in STOPWORDS or lw in QUESTION_WORDS or lw in _CALENDAR
+            if ((i == 0 and first) or lw in QUERY_STOPWORDS or lw in QUESTION_WORDS or lw in _CALENDAR
                     or lw in ("of", "the")):
                 continue
             out.add(lw.strip("’'"))
@@ -115,7 +98,7 @@ def mentions(text: str, name_parts: set[str]) -> bool:
             continue
         if any(a in have or f" {a} " in f" {lowered} " for a in ALIASES.get(name, ())):
             continue
-        if any(v in have for v in _variants(name)):
+        if any(v in have for v in variants(name)):
             continue
         return False
     return True
@@ -132,7 +115,7 @@ def _vocabulary(text: str) -> tuple[str, frozenset[str]]:
     return lowered, frozenset(have)
 
 
-def _variants(name: str) -> list[str]:
+def variants(name: str) -> list[str]:
     """Plural and demonym forms: russians -> russian, russian -> russia, ukrainian -> ukraine."""
     out = []
     if name.endswith("s"):
@@ -174,7 +157,7 @@ def satisfies(sentence: str, kind: str | None, question: str = "") -> bool:
     if kind == "name":
         return bool(names(sentence) - names(question))
     if kind == "place":
-        return bool({m.group(1).lower() for m in _PLACE.finditer(sentence)} - names(question))
+        return bool({m.group(1).lower() for m in PLACE_RE.finditer(sentence)} - names(question))
     return False
 
 

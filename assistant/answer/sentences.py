@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from assistant.answer import question as lexical
+from assistant.answer.question import head_nouns, mentions, names, need, overlap, satisfies, terms, words
 from assistant.kernel.answers import Passage
 
 
@@ -82,15 +82,15 @@ def select(question: str, passages: list[Passage], max_sentences: int = 2,
     (texts -> probabilities, the trained reranker) blends its sentence score into the rules',
     with weight ``learned_weight``.
     """
-    q_terms = set(lexical.terms(question))
+    q_terms = set(terms(question))
     pool = [c for c in candidates(passages)
-            if len(lexical.words(c.text)) >= MIN_WORDS and not _answers_nothing(c.text)]
+            if len(words(c.text)) >= MIN_WORDS and not _answers_nothing(c.text)]
     if not pool or not q_terms:
         return Selection((), 0.0, ())
-    sent_terms = [set(lexical.terms(c.text)) for c in pool]
+    sent_terms = [set(terms(c.text)) for c in pool]
     df = Counter(t for ts in sent_terms for t in ts & q_terms)
     weight = {t: math.log(1 + (len(pool) + 1) / (1 + df.get(t, 0))) for t in q_terms}
-    for t in lexical.head_nouns(question) & q_terms:  # "which agency": the agency matters most
+    for t in head_nouns(question) & q_terms:  # "which agency": the agency matters most
         weight[t] *= 2
     total = sum(weight.values())
 
@@ -100,17 +100,17 @@ def select(question: str, passages: list[Passage], max_sentences: int = 2,
     by_doc: dict[str, list[int]] = {}
     for i, c in enumerate(pool):
         by_doc.setdefault(c.passage.doc_id, []).append(i)
-    kind = kind or lexical.need(question)
+    kind = kind or need(question)
     asked = _name_parts(question)
     best_dense = max(p.dense for p in passages) or 1.0
     scored: list[tuple[Candidate, bool, bool]] = []
     for i, (c, ts) in enumerate(zip(pool, sent_terms, strict=True)):
         local = ts | _neighbour_terms(i, pool, sent_terms, by_doc)
         cov, loc = cover(ts), cover(local)
-        fits = lexical.satisfies(c.text, kind, question) if kind else True
+        fits = satisfies(c.text, kind, question) if kind else True
         where = c.text if names_in_sentence else (
             (articles or {}).get(c.passage.doc_id) or _neighbour_text(i, pool, by_doc))
-        names_ok = lexical.mentions(where, asked) if asked else True
+        names_ok = mentions(where, asked) if asked else True
         score = 0.45 * cov + 0.2 * loc + 0.2 * (c.passage.dense / best_dense) + 0.15 * fits
         evidence = 0.5 * loc + 0.5 * max(0.0, c.passage.dense)
         scored.append((Candidate(c.passage, c.start, c.end, c.text, score, evidence), fits, names_ok))
@@ -118,17 +118,17 @@ def select(question: str, passages: list[Passage], max_sentences: int = 2,
         scored = _blend(scored, learned, learned_weight)
     scored.sort(key=lambda x: (-x[0].score, x[0].passage.rank, x[0].start))
     everything = " ".join(p.text + " " + p.title for p in passages)
-    missing = tuple(sorted(n for n in asked if not lexical.mentions(everything, {n})))
+    missing = tuple(sorted(n for n in asked if not mentions(everything, {n})))
     usable = [c for c, fits, names_ok in scored if fits and names_ok]
     if not usable:
         return Selection((), 0.0, missing)
     first = usable[0]
     chosen = [first]
-    covered = q_terms & set(lexical.terms(first.text))
+    covered = q_terms & set(terms(first.text))
     for c in usable[1:12]:
         if len(chosen) >= max_sentences:
             break
-        adds = (q_terms & set(lexical.terms(c.text))) - covered
+        adds = (q_terms & set(terms(c.text))) - covered
         gain = sum(weight[t] for t in adds) / total
         if c.score >= 0.8 * first.score and gain >= 0.2 and not _same(c.text, first.text):
             chosen.append(c)
@@ -161,11 +161,11 @@ def _neighbour_ids(i: int, pool: list[Candidate], by_doc: dict[str, list[int]]) 
             and abs(pool[ordered[j]].start - pool[i].start) < 1500]
 
 
-def _neighbour_terms(i: int, pool: list[Candidate], terms: list[set[str]],
+def _neighbour_terms(i: int, pool: list[Candidate], pool_terms: list[set[str]],
                      by_doc: dict[str, list[int]]) -> set[str]:
     out: set[str] = set()
     for j in _neighbour_ids(i, pool, by_doc):
-        out |= terms[j]
+        out |= pool_terms[j]
     return out
 
 
@@ -178,13 +178,13 @@ def _neighbour_text(i: int, pool: list[Candidate], by_doc: dict[str, list[int]])
 def _name_parts(text: str) -> set[str]:
     """Capitalised names as single lower-case words ("Putin-Macron" -> putin, macron)."""
     out: set[str] = set()
-    for name in lexical.names(text):
+    for name in names(text):
         out.update(p for p in name.replace("’s", "").replace("'s", "").split("-") if len(p) > 1)
     return out
 
 
 def _same(a: str, b: str) -> bool:
-    return lexical.overlap(set(lexical.terms(a)), set(lexical.terms(b))) >= 0.6
+    return overlap(set(terms(a)), set(terms(b))) >= 0.6
 
 
 def near_duplicates(sentence: str, others: list[Candidate], threshold: float = 0.7) -> list[Candidate]:
@@ -193,10 +193,10 @@ def near_duplicates(sentence: str, others: list[Candidate], threshold: float = 0
     At least ``threshold`` of the sentence's content terms must recur in the other one;
     callers still check with the support judge that no fact differs.
     """
-    mine = set(lexical.terms(sentence))
+    mine = set(terms(sentence))
     out = []
     for c in others:
-        theirs = set(lexical.terms(c.text))
+        theirs = set(terms(c.text))
         if mine and len(mine & theirs) / len(mine) >= threshold and len(mine & theirs) >= 4:
             out.append(c)
     return out

@@ -32,10 +32,10 @@ from typing import Literal
 from assistant.answer.cite import citation_for
 from assistant.answer.prompt import is_instruction, readable
 from assistant.answer.sentences import Candidate
-from assistant.check.facts import content_words
 from assistant.check.judge import Support, SupportJudge
 from assistant.kernel.answers import AnswerSentence, Citation, Passage
 from assistant.kernel.records import Article
+from assistant.kernel.text import content_words, split_sentences
 
 MAX_CITATIONS = 3  # passages one re-cited sentence may lean on
 _MARK = r"\[\s*\d{1,3}(?:\s*(?:,|;|-|–|and)\s*\d{1,3})*\s*\]"
@@ -78,8 +78,6 @@ def parse_markers(text: str) -> list[tuple[str, tuple[int, ...]]]:
     >>> parse_markers("Kyiv first [1]. Then Russia. [2][3]")
     [('Kyiv first.', (1,)), ('Then Russia.', (2, 3))]
     """
-    from index.chunking import split_sentences
-
     plain: list[str] = []
     marks: list[tuple[int, list[int]]] = []
     pos = stripped_len = 0

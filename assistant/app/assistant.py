@@ -2,39 +2,26 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any
 
 from assistant.answer.base import Answerer, Evidence, abstain
 from assistant.answer.extractive import ExtractiveAnswerer
 from assistant.answer.registry import make_answerer
 from assistant.app.chat import ChatSession, contextualise
+from assistant.app.reader import StoreReader
 from assistant.check.judge import Support, SupportJudge
 from assistant.kernel.answers import Answer, Filters, Passage
-from assistant.kernel.errors import BadQuestionError, CollectionGoneError, NoIndexError, StoreError
+from assistant.kernel.errors import BadQuestionError, CollectionGoneError, StoreError
 from assistant.kernel.records import Article, IndexReport, Status
 from assistant.kernel.settings import Settings
 from assistant.retrieve import filters as filtering
 from assistant.retrieve.retriever import Retriever, check_question
-from assistant.storage import generations
-
-if TYPE_CHECKING:  # chromadb loads on first use
-    from assistant.storage.manifest import Manifest
-    from assistant.storage.vectors import VectorStore
-
-
-class _Reader(NamedTuple):
-    """What the assistant holds open on one store generation."""
-
-    manifest: Manifest
-    vectors: VectorStore
-    retriever: Retriever
 
 
 class Assistant:
@@ -52,13 +39,9 @@ class Assistant:
         if store_dir is not None:
             overrides["store_dir"] = Path(store_dir)
         self.settings = base.replace(**overrides) if overrides else base
-        if overrides:
-            self.settings = Settings(**self.settings.model_dump())  # validate the overrides
         self._lock = threading.RLock()
         self._embedder: Any = model  # share one loaded embedding model between assistants
-        self._reader: _Reader | None = None
-        self._reader_generation: tuple[int, int] = (0, 0)  # (store generation, Chroma inode)
-        self._pointer = generations.Pointer(self.settings.store_dir)
+        self._reader = StoreReader(self.settings, self.embedder)
         self._answerer: Answerer | None = None
         self._quoter: ExtractiveAnswerer | None = None
         self._judge: SupportJudge | None = None
@@ -95,46 +78,16 @@ class Assistant:
     def _document_or_none(self, doc_id: str) -> Article | None:
         return self._retriever().manifest.article(doc_id)
 
+    @property
+    def retriever(self) -> Retriever:
+        """The read path on its own, for scripts and benchmarks: ``search(query, k=...)``
+        ranks passages as ``ask`` does; ``rankings`` and ``fuse`` show the vector and keyword
+        rankings before and after fusion. Read the property again after ``index`` rather
+        than keeping it: a rebuild switches to a new store generation."""
+        return self._retriever()
+
     def _retriever(self) -> Retriever:
-        """The reader of the current store generation. After a rebuild switched generations,
-        or an index run replaced a damaged Chroma, the next call opens the new one (two
-        ``stat`` calls per question tell). The old reader is dropped, not closed: another
-        thread may still be answering with it."""
-        with self._lock:
-            number = self._pointer.number()
-            chroma = self._chroma_identity()
-            if self._reader is not None and (number, chroma) != self._reader_generation:
-                if chroma != self._reader_generation[1]:
-                    from assistant.storage.vectors import forget_clients
-
-                    forget_clients()
-                self._reader = None
-            if self._reader is None:
-                from assistant.storage.manifest import Manifest
-                from assistant.storage.vectors import VectorStore
-
-                gen = generations.generation(Path(self.settings.store_dir), self.settings.collection, number)
-                if not gen.manifest.exists() and not self.settings.chroma_host:
-                    raise NoIndexError(self.settings.store_dir)
-                manifest = Manifest(gen.manifest, create=bool(self.settings.chroma_host))
-                try:
-                    vectors = VectorStore(self.settings, gen.collection)
-                except Exception:
-                    manifest.close()
-                    raise
-                self._reader = _Reader(manifest, vectors, Retriever(
-                    self.settings, manifest, vectors, self.embedder, gen.keyword))
-                self._reader_generation = (number, chroma)
-            return self._reader.retriever
-
-    def _chroma_identity(self) -> int:
-        """The inode of the embedded Chroma database (0 for a server or none yet)."""
-        if self.settings.chroma_host:
-            return 0
-        try:
-            return os.stat(Path(self.settings.store_dir) / "chroma" / "chroma.sqlite3").st_ino
-        except OSError:
-            return 0
+        return self._reader.retriever()
 
     # --- verbs ---------------------------------------------------------------------
     def index(self, paths: Sequence[str | Path] | str | Path, *, keep_missing: bool = False,
@@ -161,22 +114,39 @@ class Assistant:
         ``include_undated`` (default: ``Settings.include_undated``). ``sources`` keeps those
         outlets, ``doc_ids`` those articles. ``answer.filters`` says what was applied.
         """
+        *_, answer = self.ask_stream(question, since=since, until=until, sources=sources,
+                                     doc_ids=doc_ids, include_undated=include_undated,
+                                     history=history, boost_docs=boost_docs)
+        assert isinstance(answer, Answer)  # the stream ends with the answer
+        return answer
+
+    def ask_stream(self, question: str, *, since: str | date | None = None,
+                   until: str | date | None = None, sources: Sequence[str] = (),
+                   doc_ids: Sequence[str] = (), include_undated: bool | None = None,
+                   history: Sequence[str] = (), boost_docs: Sequence[str] = ()
+                   ) -> Iterator[str | Answer]:
+        """``ask`` as it happens, for UIs: an LLM answerer's draft as ``str`` pieces while the
+        model writes, then the :class:`Answer` that ``ask`` returns. Show the answer in place of
+        the draft: verification may have dropped the draft's unsupported sentences, or
+        replaced it with quotes. Other answerers (extractive) yield the Answer alone."""
         args = (question, since, until, sources, doc_ids, include_undated, history, boost_docs)
-        seen = self._reader_generation
+        seen = self._reader.opened_at()
+        drafted = False
         try:
-            return self._ask(*args)
+            for item in self._answers(*args):
+                drafted |= isinstance(item, str)
+                yield item
         except StoreError as e:
             # a rebuild switched generations (or Chroma was replaced) while this one asked
-            moved = (self._pointer.number(), self._chroma_identity()) != seen
-            if not (isinstance(e, CollectionGoneError) or moved):
+            if not (isinstance(e, CollectionGoneError) or self._reader.where() != seen):
                 raise
-            with self._lock:
-                self._reader = None
-            return self._ask(*args)
+            self._reader.reopen()
+            # a second draft would run on from the first one shown: send only its answer
+            yield from (i for i in self._answers(*args) if not (drafted and isinstance(i, str)))
 
-    def _ask(self, question: str, since: Any, until: Any, sources: Sequence[str],
-             doc_ids: Sequence[str], include_undated: bool | None, history: Sequence[str],
-             boost_docs: Sequence[str]) -> Answer:
+    def _answers(self, question: str, since: Any, until: Any, sources: Sequence[str],
+                 doc_ids: Sequence[str], include_undated: bool | None, history: Sequence[str],
+                 boost_docs: Sequence[str]) -> Iterator[str | Answer]:
         started = time.perf_counter()
         question = check_question(question, self.settings.max_question_chars)
         if include_undated is None:
@@ -191,9 +161,13 @@ class Assistant:
         answer = None
         if filters.dated or filters.sources:  # doc_ids alone: the caller chose the articles
             answer = self._on_topic(retriever, evidence, filters, boost_docs)
-        if answer is None:
-            answer = self.answerer().answer(evidence)
-        return _timed(replace(answer, filters=filters), started)
+        if answer is not None:
+            yield _timed(replace(answer, filters=filters), started)
+            return
+        answerer = self.answerer()
+        stream = getattr(answerer, "stream", None)  # answerers that generate stream their draft
+        for item in stream(evidence) if stream else (answerer.answer(evidence),):
+            yield item if isinstance(item, str) else _timed(replace(item, filters=filters), started)
 
     def _evidence(self, retriever: Retriever, question: str, query: str, filters: Filters,
                   boost_docs: Sequence[str]) -> Evidence:
@@ -277,10 +251,7 @@ class Assistant:
 
     def close(self) -> None:
         """Release the store (the model stays loaded)."""
-        with self._lock:
-            if self._reader is not None:
-                self._reader.manifest.close()
-                self._reader = None
+        self._reader.close()
 
 
 def _with_history(question: str, history: Sequence[str]) -> str:

@@ -11,12 +11,13 @@ higher, so the conversation stays on its story unless the user changes subject.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from assistant.answer import question as lexical
+from assistant.answer.question import names, terms, words
 from assistant.kernel.answers import Answer
+from assistant.kernel.text import QUERY_STOPWORDS, QUESTION_WORDS
 
 _PRONOUN = re.compile(r"\b(it|its|he|him|his|she|her|they|them|their|this|that|these|those|"
                       r"there|then|the interview|the meeting|the talks|the call)\b", re.IGNORECASE)
@@ -24,9 +25,9 @@ _PRONOUN = re.compile(r"\b(it|its|he|him|his|she|her|they|them|their|this|that|t
 
 def depends_on_history(question: str) -> bool:
     """True when a question probably refers back to an earlier turn."""
-    if lexical.names(question):
+    if names(question):
         return False  # it names its own subject
-    return bool(_PRONOUN.search(question)) or len(lexical.terms(question)) <= 2
+    return bool(_PRONOUN.search(question)) or len(terms(question)) <= 2
 
 
 def contextualise(question: str, history: list[str] | tuple[str, ...] | Any) -> str:
@@ -34,8 +35,8 @@ def contextualise(question: str, history: list[str] | tuple[str, ...] | Any) -> 
     if not history or not depends_on_history(question):
         return question
     for earlier in reversed(list(history)):
-        context = [w for w in lexical.words(earlier)
-                   if w not in lexical.STOPWORDS and w not in lexical.QUESTION_WORDS]
+        context = [w for w in words(earlier)
+                   if w not in QUERY_STOPWORDS and w not in QUESTION_WORDS]
         if context:
             return f"{question} ({' '.join(context)})"
     return question
@@ -46,6 +47,9 @@ class Asks(Protocol):
 
     @property
     def ask(self) -> Callable[..., Answer]: ...
+
+    @property
+    def ask_stream(self) -> Callable[..., Iterator[str | Answer]]: ...
 
 
 @dataclass
@@ -63,13 +67,29 @@ class ChatSession:
 
     def ask(self, question: str, **filters: Any) -> Answer:
         """Answer ``question`` in the context of the earlier turns."""
+        history, boost = self._context(question)
+        answer = self.assistant.ask(question, history=history, boost_docs=boost, **filters)
+        self.turns.append(Turn(question, answer))
+        return answer
+
+    def ask_stream(self, question: str, **filters: Any) -> Iterator[str | Answer]:
+        """``ask`` as it happens (``Assistant.ask_stream``): an LLM's draft pieces, then the
+        answer, which becomes the turn."""
+        history, boost = self._context(question)
+        for item in self.assistant.ask_stream(question, history=history, boost_docs=boost,
+                                              **filters):
+            if isinstance(item, Answer):
+                self.turns.append(Turn(question, item))
+            yield item
+
+    def _context(self, question: str) -> tuple[list[str], tuple[str, ...]]:
+        """The earlier questions, and the articles the last answer cited when ``question``
+        leans on it (retrieval favours them a little)."""
         history = [t.question for t in self.turns]
         boost: tuple[str, ...] = ()
         if self.turns and depends_on_history(question):
             boost = tuple(c.doc_id for c in self.turns[-1].answer.citations)
-        answer = self.assistant.ask(question, history=history, boost_docs=boost, **filters)
-        self.turns.append(Turn(question, answer))
-        return answer
+        return history, boost
 
     def clear(self) -> None:
         """Forget the conversation."""

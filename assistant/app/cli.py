@@ -39,7 +39,11 @@ def _port(text: str) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from assistant.answer.registry import REGISTRY
+
     description = __doc__.splitlines()[0].replace("``", "")  # help is plain text, not reST
+    answerers_help = ("who writes the answer (default: $ASSISTANT_ANSWERER, else extractive) — "
+                      + "; ".join(f"{name}: {entry.description}" for name, entry in REGISTRY.items()))
     p = _global_flags(argparse.ArgumentParser(prog="assistant", description=description))
     common = _global_flags(argparse.ArgumentParser(add_help=False), default=argparse.SUPPRESS)
     subparsers = p.add_subparsers(dest="command", required=True)
@@ -67,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
         q.add_argument("--include-undated", action=argparse.BooleanOptionalAction, default=None,
                        help="with --since/--until, also search articles without a publish date "
                             "(default: $ASSISTANT_INCLUDE_UNDATED, else no)")
-        q.add_argument("--answerer", choices=["extractive", "llama-cpp", "openai"])
+        q.add_argument("--answerer", choices=list(REGISTRY), help=answerers_help)
 
     ui = command("ui", "start the chat UI in the browser")
     ui.add_argument("--host", default="127.0.0.1",
@@ -81,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
 
     ev = command("eval", "run the eval set and write reports")
     ev.add_argument("--set", dest="eval_set", help="eval set JSONL (default: eval/seeds.jsonl)")
-    ev.add_argument("--answerer", action="append", choices=["extractive", "llama-cpp", "openai"],
+    ev.add_argument("--answerer", action="append", choices=list(REGISTRY),
                     help="answerer(s) to compare (repeatable; default extractive)")
     ev.add_argument("--out", default="eval/out", help="report folder")
     ev.add_argument("--gate", help="thresholds JSON: exit 1 if a metric falls below it")
@@ -199,7 +203,7 @@ def _run(args: argparse.Namespace) -> int:
 
         return eval_main(_assistant(args), args)
     if args.command == "bench":
-        from eval.realtimeqa import main as bench_main
+        from bench.suites import main as bench_main
 
         return bench_main(args)
     return 2

@@ -1,33 +1,28 @@
 """The chat UI (Gradio): cited answers, clickable sources, filters, upload, index status.
 
 A thin shell over :class:`assistant.Assistant`: every handler parses what the browser
-sent, calls the Python API and renders the result with :mod:`assistant.app.html`.
-``build`` makes the app, ``launch`` serves it (and indexes the seed articles into an
-empty store as the server starts: :mod:`assistant.app.seeding`).
+sent, calls the Python API and renders the result with :mod:`assistant.app.html`. An LLM
+answer is shown as its draft while the model writes, then replaced by the verified, cited
+answer (``Assistant.ask_stream``). ``build`` makes the app, ``launch`` serves it (and
+indexes the seed articles into an empty store as the server starts:
+:mod:`assistant.app.seeding`); uploads are saved and indexed by :mod:`assistant.app.uploads`.
 """
 
 from __future__ import annotations
 
-import filecmp
-import hashlib
-import ipaddress
-import itertools
 import logging
 import re
-import shutil
-import sys
 import threading
-import time
-import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.app import html as ui_html
-from assistant.app import render
+from assistant.app import access, html, page, render, uploads
 from assistant.app.seeding import SeedRun
+from assistant.kernel.answers import Answer
 from assistant.kernel.errors import AssistantError, NoIndexError, StoreError
-from assistant.kernel.records import FileProblem, Status
+from assistant.kernel.records import Status
+from index.folders import SUPPORTED
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -37,7 +32,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ALLOWED_TYPES = (".txt", ".md", ".html", ".htm", ".json", ".jsonl")
 EXAMPLES = (
     "On which TV channel did Macron speak about security guarantees for Russia?",
     "What did Josep Borrell say about security guarantees?",
@@ -46,52 +40,7 @@ EXAMPLES = (
 # System fonts: the default theme would fetch Google Fonts, and the UI must work offline.
 _FONTS = ("ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif")
 _MONO = ("ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace")
-STREAM_PAUSE = 0.06  # seconds between revealed sentences: enough to see the answer build up
 Outputs = tuple[Any, ...]
-
-
-def safe_name(name: str) -> str | None:
-    """A file name safe to create in the uploads folder, or None if nothing usable is left.
-
-    Directories are stripped (both separators), characters outside ``[A-Za-z0-9._-]``
-    become ``_``, the name is shortened *before* leading dots and dashes are dropped (no
-    hidden or option-like files, no ``..``), and the extension must be one the readers
-    support. A name with nothing Latin left ("новости.txt") gets a stable hashed name.
-    """
-    base = re.split(r"[\\/]", unicodedata.normalize("NFKC", name or ""))[-1]
-    suffix = Path(base).suffix
-    if suffix.lower() not in ALLOWED_TYPES:
-        return None
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", base[: -len(suffix)])[-100:].lstrip("._-")
-    if not stem.strip("_"):
-        stem = "upload-" + hashlib.sha1(base.encode()).hexdigest()[:10]
-    return stem + suffix.lower()
-
-
-def save_upload(incoming: Path, folder: Path, name: str) -> Path:
-    """Copy an uploaded file into ``folder`` as ``name`` (from ``safe_name``) and return
-    where it went. Names that sanitise alike ("a b.txt", "a&b.txt") must not replace each
-    other: when ``name`` is taken by a file with other content, the copy gets ``stem-2``,
-    ``stem-3``, ... A file with the same content is reused (uploading it again adds nothing).
-    The target is created exclusively, so two uploads at once never write one file."""
-    suffix = Path(name).suffix
-    stem = name[: -len(suffix)] if suffix else name
-    for n in itertools.count(1):
-        target = folder / (name if n == 1 else f"{stem}-{n}{suffix}")
-        try:
-            dst = open(target, "xb")  # noqa: SIM115 (closed below)
-        except FileExistsError:
-            if target.is_file() and filecmp.cmp(target, incoming, shallow=False):
-                return target
-            continue
-        try:
-            with dst, open(incoming, "rb") as src:
-                shutil.copyfileobj(src, dst)
-        except BaseException:
-            target.unlink(missing_ok=True)  # no half-copied file left behind
-            raise
-        return target
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def launch_options(assistant: Assistant) -> dict[str, Any]:
@@ -99,22 +48,11 @@ def launch_options(assistant: Assistant) -> dict[str, Any]:
     import gradio as gr
 
     return {
-        "css": ui_html.CSS, "head": ui_html.HEAD,
+        "css": page.CSS, "head": page.HEAD,
         "theme": gr.themes.Soft(font=_FONTS, font_mono=_MONO),
         "max_file_size": int(assistant.settings.max_file_mb * 2**20), "footer_links": [],
         "show_error": False,
     }
-
-
-def is_loopback(host: str) -> bool:
-    """Whether binding ``host`` serves this machine only (127.0.0.0/8, ::1, localhost)."""
-    name = host.strip().strip("[]").lower()
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:  # any other name may resolve to a network address
-        return False
 
 
 def launch(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860,
@@ -126,21 +64,9 @@ def launch(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860,
     On an empty store the ``seeds`` folder is indexed from server start, in the background.
     A host other than loopback shares the UI, uploads included, with the network: it needs
     ``auth``, or ``no_auth=True`` to share it without a password on purpose (then a warning
-    line goes to stderr). Both are checked before anything is built or served."""
-    credentials = None
-    if auth is not None:  # an empty --auth (an unset $PASS) must not mean "no password"
-        user, sep, password = auth.partition(":")
-        if not sep or not user or not password:
-            raise AssistantError("--auth must look like user:password")
-        credentials = (user, password)
-    if credentials is None and not is_loopback(host):
-        if not no_auth:
-            raise AssistantError(
-                f"--host {host} shares the UI (and uploads) with the network — add --auth "
-                "user:password, or --no-auth to share it without a password")
-        print(f"assistant: WARNING: --no-auth — the UI on {host}:{port} is open to anyone who can "
-              "reach it, with no password: they can ask, read the indexed articles and upload "
-              "files", file=sys.stderr, flush=True)
+    line goes to stderr). Both are checked before anything is built or served
+    (:mod:`assistant.app.access`)."""
+    credentials = access.credentials(host, port, auth, no_auth)
     first_run = SeedRun(assistant, seeds)
     demo = build(assistant, first_run=first_run)
     if not first_run.start():  # indexing loads the model; else load it while the server starts
@@ -179,7 +105,7 @@ class _Handlers:
         message = self.first_run.message
         if not message and (status is None or status.articles == 0):
             message = "Upload articles to start."
-        return ui_html.status_panel(status, message), _sources_choices(status)
+        return html.status_panel(status, message), _sources_choices(status)
 
     def upload(self, files: Sequence[str] | None, progress: Any) -> Outputs:
         """Copy uploaded files into <store>/uploads under safe names and index them."""
@@ -187,38 +113,11 @@ class _Handlers:
 
         if not files:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        folder = Path(self.assistant.settings.store_dir) / "uploads"
-        folder.mkdir(parents=True, exist_ok=True)
-        limit = self.assistant.settings.max_file_mb * 1024 * 1024
-        rejected: list[FileProblem] = []
-        accepted: list[Path] = []
-        for path in map(Path, files):
-            name = safe_name(path.name)
-            if name is None:
-                rejected.append(FileProblem(path.name, f"only {' '.join(ALLOWED_TYPES)} files"))
-            elif path.stat().st_size > limit:
-                rejected.append(FileProblem(name, f"larger than {self.assistant.settings.max_file_mb:g} MB"))
-            else:
-                try:
-                    saved = save_upload(path, folder, name)  # never over a different file
-                except OSError as e:
-                    rejected.append(FileProblem(name, f"could not be saved: {e.strerror or e}"))
-                else:
-                    if saved not in accepted:  # the same content twice in one batch
-                        accepted.append(saved)
-        report = None
-        if accepted:
-            with self.index_lock:
-                try:
-                    report = self.assistant.index(accepted, keep_missing=True,
-                                                  progress=_progress_hook(progress))
-                except AssistantError as e:
-                    raise gr.Error(str(e), print_exception=False) from None
-        # the report names files by their server path; the user knows them by name
-        failed = [FileProblem(Path(p.path).name, p.reason)
-                  for p in (report.failed if report else ())]
-        problems = rejected + failed
-        indexed = [p.name for p in accepted if p.name not in {f.path for f in failed}]
+        try:
+            report, problems, indexed = uploads.receive(
+                self.assistant, map(Path, files), self.index_lock, _progress_hook(progress))
+        except AssistantError as e:
+            raise gr.Error(str(e), print_exception=False) from None
         if problems:
             gr.Warning(f"{len(problems)} file(s) not indexed — the list is under the upload box.")
         for warning in (report.warnings if report else ()):
@@ -226,15 +125,14 @@ class _Handlers:
         if indexed:
             gr.Info(f"Indexed {', '.join(indexed)}.")
         status = self.status()
-        return (ui_html.upload_report(report, problems, indexed),
-                ui_html.status_panel(status),
+        return (html.upload_report(report, problems, indexed), html.status_panel(status),
                 _sources_choices(status), None)
 
     # --- chat ------------------------------------------------------------------
     def respond(self, question: str, history: list[dict[str, Any]] | None,
                 session: ChatSession | None, since: str, until: str,
                 sources: Sequence[str] | None, include_undated: bool = False) -> Iterator[Outputs]:
-        """Answer in the chat, revealing the answer sentence by sentence."""
+        """Answer in the chat: an LLM's draft as the model writes it, then the answer."""
         import gradio as gr
 
         if not (question or "").strip():
@@ -242,35 +140,37 @@ class _Handlers:
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         session = session if session is not None else self.assistant.chat()
-        pending = [*(history or []), _msg("user", ui_html.user_message(question)),
-                   _msg("assistant", ui_html.pending_message())]
+        pending = [*(history or []), _msg("user", html.user_message(question)),
+                   _msg("assistant", html.pending_message())]
         yield pending, session, gr.skip(), gr.skip(), gr.skip()
+        answer, draft, message = None, "", ""
         try:
             self.first_run.wait()  # the first question waits for the seeds being indexed
-            answer = session.ask(question, since=(since or "").strip() or None,
-                                 until=(until or "").strip() or None, sources=list(sources or ()),
-                                 include_undated=bool(include_undated))
+            for item in session.ask_stream(
+                    question, since=(since or "").strip() or None,
+                    until=(until or "").strip() or None, sources=list(sources or ()),
+                    include_undated=bool(include_undated)):
+                if isinstance(item, Answer):
+                    answer = item
+                    continue
+                draft += item
+                pending[-1] = _msg("assistant", _draft_message(draft))
+                yield pending, session, gr.skip(), gr.skip(), gr.skip()
         except AssistantError as e:  # a user mistake: say what to fix, keep the question to edit
             message = str(e)
         except Exception as e:  # a bug: log the traceback for the operator, show one line
             log.exception("answering %r failed", question)
             message = f"Something went wrong ({type(e).__name__}); the server log has the details."
-        else:
-            message = ""
-        if message:
+        if message or answer is None:
             gr.Warning(message)
-            pending[-1] = _msg("assistant", ui_html.error_message(message))
+            pending[-1] = _msg("assistant", html.error_message(message))
             yield pending, session, gr.skip(), gr.skip(), gr.skip()
             return
         turn = len(session.turns) - 1
-        for upto in range(1, len(answer.sentences)):
-            pending[-1] = _msg("assistant", ui_html.answer_message(answer, turn, upto))
-            yield pending, session, gr.skip(), gr.skip(), gr.skip()
-            time.sleep(STREAM_PAUSE)
-        pending[-1] = _msg("assistant", ui_html.answer_message(answer, turn))
+        pending[-1] = _msg("assistant", html.answer_message(answer, turn))  # replaces the draft
         first = answer.citations[0] if answer.citations else None
-        panel = ui_html.sources_panel(answer, turn, first.number if first else None,
-                                      self._article(first.doc_id) if first else None)
+        panel = html.sources_panel(answer, turn, first.number if first else None,
+                                   self._article(first.doc_id) if first else None)
         yield pending, session, panel, render.answer(answer), ""
 
     def show_citation(self, target: str, session: ChatSession | None) -> Outputs:
@@ -285,12 +185,12 @@ class _Handlers:
         answer = session.turns[turn].answer
         cited = next((c for c in answer.citations if c.number == number), None)
         article = self._article(cited.doc_id) if cited else None
-        return ui_html.sources_panel(answer, turn, number, article), render.answer(answer)
+        return html.sources_panel(answer, turn, number, article), render.answer(answer)
 
     def clear(self, session: ChatSession | None) -> Outputs:
         if session is not None:
             session.clear()
-        return [], session, ui_html.empty_panel(), ""
+        return [], session, html.empty_panel(), ""
 
     def _article(self, doc_id: str) -> Any:
         try:
@@ -301,6 +201,13 @@ class _Handlers:
 
 def _msg(role: str, content: str) -> dict[str, Any]:
     return {"role": role, "content": content}
+
+
+def _draft_message(draft: str) -> str:
+    """The assistant bubble while an LLM writes: the draft so far (escaped), marked as not
+    yet checked against its sources (the checked answer replaces it)."""
+    return (f'<div class="msg-a">{html.esc(draft)}</div><div class="msg-pending">'
+            '<span class="dots"></span> Checking the draft against its sources…</div>')
 
 
 def _sources_choices(status: Status | None) -> Any:
@@ -342,18 +249,18 @@ def build(assistant: Assistant, first_run: SeedRun | None = None,
                                   value=assistant.settings.include_undated)
             outlets = gr.Dropdown(label="Outlets", choices=[], multiselect=True, elem_id="outlets")
             gr.Markdown("### Add articles")
-            gr.HTML(ui_html.UPLOAD_NOTE, elem_id="upload-note", js_on_load=None)
-            files = gr.File(label=f"{' '.join(ALLOWED_TYPES)} · up to "
+            gr.HTML(page.UPLOAD_NOTE, elem_id="upload-note", js_on_load=None)
+            files = gr.File(label=f"{' '.join(SUPPORTED)} · up to "
                                   f"{assistant.settings.max_file_mb:g} MB each",
-                            file_count="multiple", file_types=list(ALLOWED_TYPES), elem_id="upload")
+                            file_count="multiple", file_types=list(SUPPORTED), elem_id="upload")
             upload_out = gr.HTML("", elem_id="upload-report", js_on_load=None)
         with gr.Row(equal_height=False, elem_id="main"):
             with gr.Column(scale=3, min_width=420):
-                gr.HTML(ui_html.HEADER, js_on_load=None)
+                gr.HTML(page.HEADER, js_on_load=None)
                 chat = gr.Chatbot(
                     elem_id="chat", height="62vh", render_markdown=False, sanitize_html=True,
                     latex_delimiters=[], buttons=[], feedback_options=None, show_label=False,
-                    placeholder=ui_html.CHAT_PLACEHOLDER)
+                    placeholder=page.CHAT_PLACEHOLDER)
                 with gr.Row(elem_id="ask-row"):
                     question = gr.Textbox(show_label=False, placeholder="Ask about the news…",
                                           elem_id="question", scale=8, max_lines=4, autofocus=True)
@@ -364,7 +271,7 @@ def build(assistant: Assistant, first_run: SeedRun | None = None,
                     example_buttons = [gr.Button(q, size="sm", variant="secondary")
                                        for q in examples]
             with gr.Column(scale=2, min_width=340, elem_id="source-col"):
-                panel = gr.HTML(ui_html.empty_panel(), elem_id="sources", js_on_load=None)
+                panel = gr.HTML(html.empty_panel(), elem_id="sources", js_on_load=None)
                 plain = gr.Textbox(label="Answer with sources (plain text)", buttons=["copy"],
                                    lines=3, max_lines=10, interactive=False, elem_id="copy-answer")
         cite_target = gr.Textbox(visible="hidden", elem_id="cite-target")
@@ -381,14 +288,14 @@ def build(assistant: Assistant, first_run: SeedRun | None = None,
         chat_inputs = [question, chat, session, since, until, outlets, undated]
         chat_outputs = [chat, session, panel, plain, question]
         for trigger in (question.submit, ask.click):
-            trigger(h.respond, chat_inputs, chat_outputs).then(None, js=ui_html.SCROLL_BOX_JS)
+            trigger(h.respond, chat_inputs, chat_outputs).then(None, js=page.SCROLL_BOX_JS)
         for button, text in zip(example_buttons, examples, strict=True):
             button.click(lambda t=text: t, None, question).then(
-                h.respond, chat_inputs, chat_outputs).then(None, js=ui_html.SCROLL_BOX_JS)
+                h.respond, chat_inputs, chat_outputs).then(None, js=page.SCROLL_BOX_JS)
         clear.click(h.clear, session, [chat, session, panel, plain])
         chat.clear(h.clear, session, [chat, session, panel, plain])  # the chat's own bin icon
         cite_go.click(h.show_citation, [cite_target, session], [panel, plain],
-                      js=ui_html.READ_CITE_JS).then(None, js=ui_html.SCROLL_MARK_JS)
+                      js=page.READ_CITE_JS).then(None, js=page.SCROLL_MARK_JS)
         files.upload(upload, files, [upload_out, status, outlets, files],
                      show_progress_on=upload_out)
     return demo  # type: ignore[no-any-return]

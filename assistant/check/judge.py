@@ -15,8 +15,8 @@
 A sentence is supported when it has no mismatch, its coverage reaches ``min_coverage`` and
 the weighted score reaches ``threshold``; both defaults come from ``bench/calibrate_support.py``
 on RGB ``en_fact`` (see ``HeuristicJudge``). Used by the eval suite (ALCE citation recall and
-precision, below), by answer verification and by conflicting-source detection
-(``facts_conflict``, from ``assistant.check.facts``).
+precision, ``assistant/check/citations.py``), by answer verification and by conflicting-source
+detection (``facts_conflict``, from ``assistant/check/compare.py``).
 """
 
 from __future__ import annotations
@@ -28,27 +28,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from assistant.check.facts import (
-    KINDS,
-    NEGATIONS,
-    Facts,
-    content_words,
-    differs,
-    extract_facts,
-    facts_conflict,
-    fold,
-    is_entity,
-    split_sentences,
-    stem,
-    stem_text,
-    tokens,
-    value_found,
-)
+from assistant.check.compare import differs, is_entity, value_found
+from assistant.check.facts import KINDS, NEGATIONS, Facts, extract_facts
+from assistant.kernel.text import content_words, fold, quick_sentences, stem_text, stem_token, tokens
 
-__all__ = [
-    "CitationCheck", "HeuristicJudge", "Support", "SupportJudge", "citation_recall_precision",
-    "content_words", "extract_facts", "facts_conflict",
-]
+__all__ = ["Embed", "HeuristicJudge", "Support", "SupportJudge"]
 
 Embed = Callable[[list[str]], np.ndarray]
 
@@ -92,7 +76,7 @@ def _negated(text: str) -> frozenset[str]:
     out: set[str] = set()
     for i, t in enumerate(toks):
         if (t in NEGATIONS or t.endswith("n't")) and toks[i + 1 : i + 2] != ["only"]:
-            out |= {stem(w) for w in toks[i + 1 : i + 4]}
+            out |= {stem_token(w) for w in toks[i + 1 : i + 4]}
     return frozenset(out)
 
 
@@ -100,7 +84,7 @@ def _negated(text: str) -> frozenset[str]:
 def _units(passage: str) -> tuple[_Unit, ...]:
     return tuple(
         _Unit(s, frozenset(content_words(s)), extract_facts(s), stem_text(s), _negated(s))
-        for s in split_sentences(passage) if content_words(s)
+        for s in quick_sentences(passage) if content_words(s)
     )
 
 
@@ -164,7 +148,7 @@ class HeuristicJudge:
         agreement = sum(found.values()) / len(found) if found else 1.0
 
         unsure = [kv for kv, f in found.items() if f < 1.0]
-        context = words - {stem(t) for _, v in unsure for t in tokens(claim.show(v))}
+        context = words - {stem_token(t) for _, v in unsure for t in tokens(claim.show(v))}
         aligned = self._aligned(context or words, per_passage)
         mismatches = []
         for kv in unsure:
@@ -267,44 +251,3 @@ def _negation_flip(sentence: str, words: set[str], unit: _Unit) -> str | None:
     else:
         return None
     return f"negation on {', '.join(sorted(flipped))}"
-
-
-@dataclass(frozen=True)
-class CitationCheck:
-    """ALCE verdict for one answer sentence and its cited passages."""
-
-    sentence: str
-    supported: bool
-    verdicts: tuple[str, ...]  # per citation: "sufficient" | "needed" | "irrelevant" | "unsupported"
-
-
-def citation_recall_precision(
-    sentences: list[tuple[str, list[str]]], judge: SupportJudge
-) -> tuple[float, float, list[CitationCheck]]:
-    """ALCE citation recall and precision (Gao et al. 2023) with ``judge`` in place of NLI.
-
-    - A sentence is *supported* when its cited passages, together, support it; a sentence
-      without citations is not. **Recall** = supported sentences / all sentences.
-    - A citation of a supported sentence is *irrelevant* when it does not support the
-      sentence alone AND the other citations still support it without it; otherwise it is
-      correct ("sufficient" alone, or "needed"). A sentence with a single citation has no
-      irrelevant one. Every citation of an unsupported sentence counts as not precise.
-      **Precision** = correct citations / all citations (0.0 when there are none).
-    """
-    checks: list[CitationCheck] = []
-    for sentence, cited in sentences:
-        supported = bool(cited) and judge.judge(cited, sentence).supported
-        verdicts: list[str] = []
-        for i, passage in enumerate(cited):
-            if not supported:
-                verdicts.append("unsupported")
-            elif len(cited) == 1 or judge.judge([passage], sentence).supported:
-                verdicts.append("sufficient")
-            else:
-                rest = cited[:i] + cited[i + 1 :]
-                verdicts.append("irrelevant" if judge.judge(rest, sentence).supported else "needed")
-        checks.append(CitationCheck(sentence, supported, tuple(verdicts)))
-    total = sum(len(c.verdicts) for c in checks)
-    correct = sum(v in ("sufficient", "needed") for c in checks for v in c.verdicts)
-    recall = sum(c.supported for c in checks) / len(checks) if checks else 0.0
-    return recall, (correct / total if total else 0.0), checks

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.check.facts import split_sentences
 from assistant.check.judge import HeuristicJudge, Support
+from assistant.kernel.text import quick_sentences
 from assistant.retrieve.cross_encoder import load
 
 WINDOW_SENTENCES = 3  # the verifier was trained on windows of 1-5 sentences around a claim
@@ -25,7 +25,7 @@ def windows(passage: str) -> list[str]:
     sentences (its input is cut at 192 tokens, so a long passage would lose its end)."""
     if len(passage) <= WINDOW_CHARS:
         return [passage]
-    sentences = split_sentences(passage)
+    sentences = quick_sentences(passage)
     step = WINDOW_SENTENCES - 1
     return [" ".join(sentences[i : i + WINDOW_SENTENCES])
             for i in range(0, max(1, len(sentences) - 1), step)]

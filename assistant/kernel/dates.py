@@ -15,30 +15,14 @@ from email.utils import parsedate_to_datetime
 from typing import NamedTuple
 
 from assistant.kernel.records import DatedSpan
+from assistant.kernel.text import MONTH_ABBREVIATIONS, MONTH_NUMBERS, MONTHS, WEEKDAYS
 
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
-            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
-            ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
-            ("december", "dec"),
-        ],
-        start=1,
-    )
-    for name in names
-}
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _NUMBERS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
             "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 
 # Month names are matched capitalised only, so the verb "may" never becomes a date.
-_MONTH = (
-    r"(?P<month>January|February|March|April|May|June|July|August|September|October|"
-    r"November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?"
-)
-_WEEKDAY = r"(?P<weekday>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_MONTH = r"(?P<month>" + "|".join(m.capitalize() for m in MONTHS + MONTH_ABBREVIATIONS) + r")\.?"
+_WEEKDAY = r"(?P<weekday>" + "|".join(d.capitalize() for d in WEEKDAYS) + ")"
 _DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?(?![.,]?\d)"
 _YEAR = r"(?P<year>(?:19|20)\d\d)"
 
@@ -112,7 +96,7 @@ def parse_date(value: str) -> str | None:
     for pattern in _ABSOLUTE:
         m = pattern.search(value)
         if m and m["year"]:
-            return _iso(int(m["year"]), _MONTHS[m["month"].lower()], int(m["day"]))
+            return _iso(int(m["year"]), MONTH_NUMBERS[m["month"].lower()], int(m["day"]))
     try:
         return parsedate_to_datetime(value).date().isoformat()
     except (TypeError, ValueError, IndexError):
@@ -197,7 +181,7 @@ def _resolve(hit: _Hit, anchor: date | None, last: date | None) -> date | None:
     kind, f = hit.kind, hit.fields
     if kind in ("iso", "absolute"):
         month = f["month"] or ""
-        month_number = int(month) if month.isdigit() else _MONTHS[month.rstrip(".").lower()]
+        month_number = int(month) if month.isdigit() else MONTH_NUMBERS[month.rstrip(".").lower()]
         day = int(f["day"] or 0)
         if f["year"]:
             return _to_date(_iso(int(f["year"]), month_number, day))
@@ -210,7 +194,7 @@ def _resolve(hit: _Hit, anchor: date | None, last: date | None) -> date | None:
         n = f["n"] or "1"
         return anchor - timedelta(days=int(n) if n.isdigit() else _NUMBERS[n])
     if kind == "weekday":
-        target = _WEEKDAYS.index((f["weekday"] or "").lower())
+        target = WEEKDAYS.index((f["weekday"] or "").lower())
         rel = f.get("rel") or ""
         if rel == "next":
             return anchor + timedelta(days=(target - anchor.weekday() - 1) % 7 + 1)

@@ -2,16 +2,24 @@
 
 Every field can be overridden with an environment variable ``ASSISTANT_<FIELD>``
 (for example ``ASSISTANT_STORE_DIR=/data/news``). Unknown keyword arguments fail
-loudly (``extra="forbid"``) so a typo never silently falls back to a default.
+loudly (``extra="forbid"``), and so does an ``ASSISTANT_*`` variable that names no field, so a
+typo never silently falls back to a default.
 """
 
 from __future__ import annotations
 
+import os
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The names ``Settings.answerer`` accepts. The answerers themselves are rows of the table in
+# assistant/answer/registry.py, a layer the kernel may not import; the registry refuses to
+# load unless its table has exactly these names, so the two cannot drift apart.
+ANSWERERS = ("extractive", "llama-cpp", "openai")
 
 
 class Settings(BaseSettings):
@@ -87,8 +95,10 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(
         2000, ge=10, description="Questions longer than this are refused."
     )
-    answerer: Literal["extractive", "llama-cpp", "openai"] = Field(
-        "extractive", description="Who writes the answer."
+    answerer: str = Field(
+        "extractive",
+        description=f"Who writes the answer: {', '.join(ANSWERERS)} (what each does: "
+        "assistant/answer/registry.py).",
     )
     support_judge: Literal["rules", "learned"] = Field(
         "rules",
@@ -136,7 +146,30 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(160, ge=8, le=4096, description="Most tokens an LLM answer uses.")
     llm_timeout: float = Field(120.0, gt=0, description="Seconds to wait for an LLM answer.")
 
+    @field_validator("answerer")
+    @classmethod
+    def _known_answerer(cls, name: str) -> str:
+        if name not in ANSWERERS:
+            raise ValueError(f"unknown answerer {name!r} — use one of: {', '.join(ANSWERERS)}")
+        return name
+
     def replace(self, **changes: Any) -> Settings:
         """A validated copy with ``changes``: a misspelt or out-of-range field fails here as it
         does in ``Settings(...)`` (``model_copy(update=)`` would take anything)."""
         return type(self).model_validate({**self.model_dump(), **changes})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_misspelt_variables(cls, values: Any) -> Any:
+        # pydantic-settings reads the variables of known fields only; a misspelt one would be
+        # ignored without a word
+        prefix = "ASSISTANT_"
+        unknown = sorted(name for name in os.environ if name.upper().startswith(prefix)
+                         and name[len(prefix):].lower() not in cls.model_fields)
+        if unknown:
+            known = [prefix + f.upper() for f in cls.model_fields]
+            hints = [f"{name} (did you mean {close[0]}?)" if (close := get_close_matches(
+                name.upper(), known, n=1)) else name for name in unknown]
+            raise ValueError(f"unknown setting(s) in the environment: {', '.join(hints)} — "
+                             "README.md lists every ASSISTANT_* setting")
+        return values

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -23,6 +23,14 @@ from assistant.storage.vectors import VectorStore
 
 NO_FILTERS = Filters()
 RERANK_FUSION_K = 10  # reciprocal-rank constant when the reranker's order meets the fused one
+
+
+class Rankings(NamedTuple):
+    """What the two searches found for one query, before fusion: (chunk id, score), best first."""
+
+    query_vector: np.ndarray  # empty when no article passed the filters (nothing was searched)
+    dense: list[tuple[str, float]]  # Chroma, cosine similarity
+    keyword: list[tuple[str, float]]  # the BM25 index, its score
 
 
 class Retriever:
@@ -129,24 +137,29 @@ class Retriever:
                 and not (m.published and since and m.published < since)
                 and not (m.published and until and m.published > until)]
 
-    def search(self, query: str, filters: Filters = NO_FILTERS, k: int | None = None,
-               boost_docs: Sequence[str] = ()) -> list[Passage]:
-        """The top ``k`` passages for ``query``, best first."""
+    def rankings(self, query: str, filters: Filters = NO_FILTERS) -> Rankings:
+        """The vector and the keyword ranking of ``query`` among the articles passing
+        ``filters``, ``candidates`` chunks each, before fusion (empty when no article passes)."""
         self.refresh()
-        k = k or self.settings.top_k
         allowed = self.allowed_docs(filters)
         if allowed is not None and not allowed:
-            return []
-        n = self.settings.candidates
+            return Rankings(np.zeros(0, dtype=np.float32), [], [])
         qvec = self.embedder.embed([query])[0]
+        n = self.settings.candidates
         where = {"doc_id": {"$in": sorted(allowed)}} if allowed is not None else None
         dense = self.vectors.query(qvec, n, where)
         allowed_chunks = None
         if allowed is not None:
             allowed_chunks = {c for d in allowed for c in self._chunks_of.get(d, [])}
-        lexical = self._keyword.search(query, n, allowed_chunks) if self._keyword else []
+        keyword = self._keyword.search(query, n, allowed_chunks) if self._keyword else []
+        return Rankings(qvec, dense, keyword)
+
+    def fuse(self, rankings: Rankings, boost_docs: Sequence[str] = ()) -> list[tuple[str, float]]:
+        """(chunk id, score) best first: reciprocal-rank fusion of the two rankings,
+        ``1 / (rrf_k + rank)`` from each, ties kept in the order the chunks were first seen;
+        chunks of ``boost_docs`` gain half a first place."""
         fused: dict[str, float] = {}
-        for ranking in (dense, lexical):
+        for ranking in (rankings.dense, rankings.keyword):
             for rank, (cid, _) in enumerate(ranking):
                 fused[cid] = fused.get(cid, 0.0) + 1.0 / (self.settings.rrf_k + rank + 1)
         boost = set(boost_docs)
@@ -154,8 +167,21 @@ class Retriever:
             for cid in fused:
                 if cid.rsplit("::", 1)[0] in boost:
                     fused[cid] += 0.5 / (self.settings.rrf_k + 1)
+        return sorted(fused.items(), key=lambda item: -item[1])
+
+    def search(self, query: str, filters: Filters = NO_FILTERS, k: int | None = None,
+               boost_docs: Sequence[str] = ()) -> list[Passage]:
+        """Every candidate passage for ``query``, best first: the fused rankings, reranked when
+        a reranker is on. The first ``k`` (default ``Settings.top_k``) are the top, with at most
+        half of them from one story; the other candidates follow (answerers read past the top)."""
+        k = k or self.settings.top_k
+        found = self.rankings(query, filters)
+        if not (found.dense or found.keyword):
+            return []
+        fused = dict(self.fuse(found, boost_docs))
+        qvec, dense = found.query_vector, found.dense
         cosine = dict(dense)
-        order = sorted(fused, key=lambda c: -fused[c])
+        order = list(fused)
         # keyword-only hits have no dense score: fetch their vectors (one call) to compare on one scale
         stored = self.vectors.vectors([c for c in order if c not in cosine])
         cosine.update({c: float(np.dot(v, qvec)) for c, v in stored.items()})

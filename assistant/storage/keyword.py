@@ -1,4 +1,4 @@
-"""The keyword side of retrieval: a BM25 index (bm25s + Snowball stemming) on disk.
+"""The keyword side of retrieval: a BM25 index (bm25s + the kernel's Snowball stemmer) on disk.
 
 It is rebuilt once at the end of an indexing run that changed anything — never per
 query — and written to a fresh folder that replaces the old one by rename, so a
@@ -18,17 +18,13 @@ from typing import Any
 
 import numpy as np
 
-
-def _stemmer() -> Any:
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
+from assistant.kernel.text import stemmer
 
 
-def _tokenize(texts: Sequence[str], stemmer: Any, ids: bool) -> Any:
+def _tokenize(texts: Sequence[str], ids: bool) -> Any:
     import bm25s
 
-    return bm25s.tokenize(list(texts), stopwords="en", stemmer=stemmer, return_ids=ids,
+    return bm25s.tokenize(list(texts), stopwords="en", stemmer=stemmer(), return_ids=ids,
                           show_progress=False)
 
 
@@ -41,7 +37,7 @@ def build(entries: Sequence[tuple[str, str]], folder: Path) -> None:
     tmp.mkdir(parents=True)
     if entries:
         retriever = bm25s.BM25()
-        retriever.index(_tokenize([t for _, t in entries], _stemmer(), True), show_progress=False)
+        retriever.index(_tokenize([t for _, t in entries], True), show_progress=False)
         retriever.save(str(tmp))
     (tmp / "ids.json").write_text(json.dumps([i for i, _ in entries]))
     old = folder.with_name(folder.name + ".old")
@@ -97,13 +93,12 @@ class KeywordIndex:
             raise ValueError(f"{folder}: {len(self.ids)} ids for "
                              f"{self.retriever.scores['num_docs']} indexed passages")
         self.position = {cid: i for i, cid in enumerate(self.ids)}
-        self.stemmer = _stemmer()
 
     def search(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         """(chunk id, BM25 score > 0), best first; ``allowed`` restricts the chunk ids."""
         if self.retriever is None or k <= 0:
             return []
-        tokens = _tokenize([query], self.stemmer, False)
+        tokens = _tokenize([query], False)
         if not any(t in self.retriever.vocab_dict for t in tokens[0]):
             return []
         mask = None

@@ -3,109 +3,36 @@
 It keeps each article (metadata, cleaned text, content hash, raw hash, story cluster),
 each chunk (offsets and sentence spans), and a cache of embeddings keyed by the hash of
 the chunk text, so identical text — syndicated copies, unchanged articles — is
-never embedded twice. The raw hash (the record as read, see ``index.pipeline.raw_hash``)
+never embedded twice. The raw hash (the record as read, see ``index.prepare.raw_hash``)
 lets a re-index skip an unchanged article before cleaning it. An article is written
 ``pending`` before its vectors go to Chroma and marked ``done`` after; a run that dies
-in between leaves ``pending`` rows that the next run repairs.
+in between leaves ``pending`` rows that the next run repairs (``index.writes``). The
+tables, the named rows the queries return and the migration of older stores are in
+``manifest_schema``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 
-from assistant.kernel.errors import StoreError
 from assistant.kernel.records import Article, Chunk, DatedSpan
-
-SCHEMA_VERSION = "1"
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS docs (
-  doc_id TEXT PRIMARY KEY, content_hash TEXT NOT NULL, title TEXT NOT NULL,
-  source TEXT, url TEXT, published TEXT, path TEXT, cluster_id TEXT NOT NULL DEFAULT '',
-  text TEXT NOT NULL, dates TEXT NOT NULL DEFAULT '[]', centroid BLOB,
-  state TEXT NOT NULL, indexed_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS chunks (
-  id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, idx INTEGER NOT NULL,
-  start INTEGER NOT NULL, end INTEGER NOT NULL, text_hash TEXT NOT NULL,
-  sentences TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
-CREATE TABLE IF NOT EXISTS embed_cache (text_hash TEXT PRIMARY KEY, vector BLOB NOT NULL);
-"""
-# Columns added after schema 1 shipped: (table, column, definition). Added on open, so an
-# older store keeps working; a run of an older version ignores them.
-_ADDED_COLUMNS = (("docs", "raw_hash", "TEXT NOT NULL DEFAULT ''"),)
-
-
-class Known(NamedTuple):
-    """What the manifest remembers of one article to decide whether it changed."""
-
-    content_hash: str  # cleaned text, metadata and chunking settings
-    state: str  # 'pending' or 'done'
-    raw_hash: str  # the record as read plus the derivation fingerprint; '' if not recorded
-
-
-class ArticleMeta(NamedTuple):
-    """One finished article as retrieval filters and groups it (no text)."""
-
-    doc_id: str
-    title: str
-    source: str | None
-    published: str | None
-    cluster_id: str
-    url: str | None
-
-
-class ChunkRow(NamedTuple):
-    """One chunk of a finished article: where it sits and what it says."""
-
-    doc_id: str
-    start: int
-    end: int
-    sentences: str  # JSON list of [start, end] sentence offsets inside the chunk
-    text: str
-
-
-class ChunkText(NamedTuple):
-    chunk_id: str
-    text: str
-
-
-class Counts(NamedTuple):
-    """Totals over finished articles."""
-
-    articles: int
-    chunks: int
-    clusters: int
-
-
-class Centroids(NamedTuple):
-    """Every finished article's mean chunk vector, with its id and publish date (row i each)."""
-
-    doc_ids: list[str]
-    published: list[str | None]
-    vectors: np.ndarray
-
-
-class VectorRow(NamedTuple):
-    """What restoring one chunk's vector needs: its text (hash) and its article's filters."""
-
-    chunk_id: str
-    doc_id: str
-    text_hash: str
-    text: str
-    published: str | None
-    source: str | None
+from assistant.storage.manifest_schema import (
+    ArticleMeta,
+    Centroids,
+    ChunkRow,
+    ChunkText,
+    Counts,
+    Known,
+    VectorRow,
+    open_database,
+)
 
 
 def text_hash(text: str) -> str:
@@ -124,56 +51,7 @@ class Manifest:
             raise FileNotFoundError(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        try:
-            self.db = sqlite3.connect(path, check_same_thread=False, timeout=30)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.executescript(_SCHEMA)
-            self._add_columns()
-            if self.db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-                raise sqlite3.DatabaseError("integrity check failed")
-        except sqlite3.DatabaseError as e:
-            raise StoreError(
-                f"the manifest {path} is damaged ({e}) — rebuild it: assistant index --rebuild PATH"
-            ) from e
-        version = self.get_meta("schema_version")
-        if version is None:
-            self.set_meta("schema_version", SCHEMA_VERSION)
-        elif version != SCHEMA_VERSION:
-            raise StoreError(
-                f"the store at {path.parent} was written by an incompatible version "
-                f"(schema {version}, this version reads {SCHEMA_VERSION}) — "
-                "rebuild it: assistant index --rebuild PATH"
-            )
-        if writer and self.get_meta("paths_absolute") != "1":
-            self._absolute_paths()
-
-    def _absolute_paths(self) -> None:
-        """Migrate a store whose ``docs.path`` were stored as given (relative to wherever the
-        index command ran): a relative path naming an existing file from the current
-        directory becomes absolute (its folder resolved, as ``readers`` stores paths). One
-        that names nothing from here is left as it is: the pipeline never removes an article
-        with a relative path by matching it against a run's roots (it cannot know what the
-        path was relative to), and a later run that reads the file again stores it absolute.
-        Done once per store (meta ``paths_absolute``), by the index run that holds the lock
-        (never by a reader, whose working directory says nothing about the store)."""
-        try:
-            with self._lock, self.db:
-                rows = self.db.execute("SELECT doc_id, path FROM docs WHERE path IS NOT NULL"
-                                       " AND path != ''").fetchall()
-                fixed = [(os.path.join(os.path.realpath(os.path.dirname(p) or "."),
-                                       os.path.basename(p)), d)
-                         for d, p in rows if not os.path.isabs(p) and os.path.isfile(p)]
-                self.db.executemany("UPDATE docs SET path=? WHERE doc_id=?", fixed)
-                self.db.execute("INSERT OR REPLACE INTO meta VALUES ('paths_absolute', '1')")
-        except sqlite3.OperationalError:  # read-only file or folder: migrate on a later open
-            pass
-
-    def _add_columns(self) -> None:
-        for table, column, definition in _ADDED_COLUMNS:
-            have = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
-            if column not in have:
-                with self.db:
-                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+        self.db = open_database(path, writer)
 
     # --- meta ----------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
@@ -185,20 +63,7 @@ class Manifest:
         with self._lock, self.db:
             self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
-    # --- documents -------------------------------------------------------------
-    def hashes(self) -> dict[str, Known]:
-        """doc_id -> content hash, state and raw hash of every article."""
-        with self._lock:
-            rows = self.db.execute("SELECT doc_id, content_hash, state, raw_hash FROM docs").fetchall()
-        return {r[0]: Known(r[1], r[2], r[3]) for r in rows}
-
-    def set_raw_hashes(self, raw_hashes: dict[str, str]) -> None:
-        """Record the raw hash of articles found unchanged by their cleaned content, so the
-        next run recognises them before cleaning."""
-        with self._lock, self.db:
-            self.db.executemany("UPDATE docs SET raw_hash=? WHERE doc_id=?",
-                                [(h, d) for d, h in raw_hashes.items()])
-
+    # --- articles: the pending/done protocol (index.writes) -----------------
     def begin_article(self, article: Article, chunks: Sequence[Chunk], raw_hash: str = "") -> list[str]:
         """Record an article as ``pending`` with its new chunks; return the stale chunk ids."""
         with self._lock, self.db:
@@ -238,10 +103,12 @@ class Manifest:
                 self.db.execute("DELETE FROM chunks WHERE doc_id=?", (d,))
                 self.db.execute("DELETE FROM docs WHERE doc_id=?", (d,))
 
-    def paths(self) -> dict[str, str | None]:
-        """doc_id -> the file it was read from (absolute; see ``_absolute_paths``)."""
-        with self._lock:
-            return dict(self.db.execute("SELECT doc_id, path FROM docs").fetchall())
+    def set_raw_hashes(self, raw_hashes: dict[str, str]) -> None:
+        """Record the raw hash of articles found unchanged by their cleaned content, so the
+        next run recognises them before cleaning."""
+        with self._lock, self.db:
+            self.db.executemany("UPDATE docs SET raw_hash=? WHERE doc_id=?",
+                                [(h, d) for d, h in raw_hashes.items()])
 
     def set_paths(self, paths: dict[str, str | None]) -> None:
         """Record the new file of articles found unchanged at another path (moved), so a
@@ -249,6 +116,24 @@ class Manifest:
         with self._lock, self.db:
             self.db.executemany("UPDATE docs SET path=? WHERE doc_id=?",
                                 [(p, d) for d, p in paths.items()])
+
+    def set_clusters(self, clusters: dict[str, str]) -> None:
+        with self._lock, self.db:
+            self.db.executemany(
+                "UPDATE docs SET cluster_id=? WHERE doc_id=?", [(c, d) for d, c in clusters.items()]
+            )
+
+    # --- queries ----------------------------------------------------------------
+    def hashes(self) -> dict[str, Known]:
+        """doc_id -> content hash, state and raw hash of every article."""
+        with self._lock:
+            rows = self.db.execute("SELECT doc_id, content_hash, state, raw_hash FROM docs").fetchall()
+        return {r[0]: Known(r[1], r[2], r[3]) for r in rows}
+
+    def paths(self) -> dict[str, str | None]:
+        """doc_id -> the file it was read from (absolute; see ``manifest_schema._absolute_paths``)."""
+        with self._lock:
+            return dict(self.db.execute("SELECT doc_id, path FROM docs").fetchall())
 
     def pending(self) -> list[str]:
         with self._lock:
@@ -262,12 +147,6 @@ class Manifest:
             for d in doc_ids:
                 out.update(r[0] for r in self.db.execute("SELECT id FROM chunks WHERE doc_id=?", (d,)))
             return out
-
-    def set_clusters(self, clusters: dict[str, str]) -> None:
-        with self._lock, self.db:
-            self.db.executemany(
-                "UPDATE docs SET cluster_id=? WHERE doc_id=?", [(c, d) for d, c in clusters.items()]
-            )
 
     def centroids(self) -> Centroids:
         """Doc ids, publish dates and centroid vectors of every finished article."""
