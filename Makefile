@@ -9,7 +9,7 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup run ui test lint eval bench bench-realtimeqa bench-chunking train clean
+.PHONY: setup run ui test lint eval bench bench-realtimeqa bench-chunking bench-scale train clean
 
 # The base package: everything `make run` (the extractive UI on the seeds) needs.
 $(BASE): pyproject.toml constraints.txt
@@ -20,10 +20,11 @@ $(BASE): pyproject.toml constraints.txt
 	$(BIN)/pip install -q -c constraints.txt -e .
 	touch $(BASE)
 
-# Everything else: test and lint tools, the LLM answerers (their tests), the training extra.
+# Everything else: test and lint tools, the LLM answerers (their tests), the training extra, Ray
+# (the scale-out tests start their own local cluster).
 $(STAMP): $(BASE)
 	# llama-cpp-python compiles from source (~5-9 min on 2 cores) once; pip's wheel cache keeps it.
-	$(BIN)/pip install -q -c constraints.txt -e ".[dev,llm,train]"
+	$(BIN)/pip install -q -c constraints.txt -e ".[dev,llm,train,scale]"
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -51,6 +52,9 @@ bench-realtimeqa: $(STAMP)
 
 bench-chunking: $(STAMP)   ## chunk size / max_seq / backend: throughput vs quality (~30 min fresh, ~4 min reused)
 	$(BIN)/python -m bench.chunking_table --data ../shared/benchmarks/realtimeqa/dev --out bench/out --work ../bench-store/chunking
+
+bench-scale: $(STAMP)   ## the archive: every training week in one store (built once in ../bench-store/scale), Ray vs in-process
+	$(BIN)/python -m bench.scale --data ../shared/benchmarks/realtimeqa/train --out bench/out --work ../bench-store/scale
 
 train: $(STAMP)   ## rebuild the learned judges from the RealTime QA training weeks (~2.5 h on 2 cores; a rerun resumes)
 	$(BIN)/python -m train.fit verifier --data ../shared/benchmarks/realtimeqa/train

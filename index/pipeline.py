@@ -26,7 +26,7 @@ from assistant.storage.manifest import Manifest
 from assistant.storage.vectors import VectorStore, is_damage, is_disk_full, quarantine
 from index.finalise import finalise, finish
 from index.scan import scan
-from index.writes import ProgressHook, RunCounts, Writer
+from index.writes import BATCH_CHUNKS, RAY_BATCH_CHUNKS, ProgressHook, RunCounts, Writer
 
 
 @contextmanager
@@ -54,6 +54,13 @@ class Indexer:
         self.store_dir = Path(settings.store_dir)
         self._embedder_factory = embedder
         self._embedder: Embedder | None = None
+        self.batch_chunks = BATCH_CHUNKS
+        if settings.ray_address:  # only the embedding fans out; this process stays the writer
+            from index import fanout
+
+            fanout.require_ray()  # a missing extra fails before anything is read
+            self._embedder_factory = lambda: fanout.RayEmbedder(settings)
+            self.batch_chunks = RAY_BATCH_CHUNKS
 
     @property
     def embedder(self) -> Embedder:
@@ -72,6 +79,10 @@ class Indexer:
                 if is_disk_full(e):
                     raise DiskFullError(self.store_dir) from e
                 raise
+            finally:
+                close = getattr(self._embedder, "close", None)  # a Ray connection ends with the run
+                if close is not None:
+                    close()
         return IndexReport(**vars(counts), failed=tuple(failed),
                            seconds=round(time.perf_counter() - started, 3))
 
@@ -85,7 +96,8 @@ class Indexer:
         try:
             vectors, stored = self._open_vectors(gen, progress)
             counts = RunCounts()
-            writer = Writer(manifest, vectors, lambda: self.embedder, counts, progress)
+            writer = Writer(manifest, vectors, lambda: self.embedder, counts, progress,
+                            self.batch_chunks)
             pending = set(manifest.pending())
             half_written = {d: p for d, p in manifest.paths().items() if d in pending} if pending else {}
             counts.repaired, counts.restored = writer.repair(stored)
@@ -118,7 +130,8 @@ class Indexer:
         counts = RunCounts()
         manifest = Manifest(new.manifest, writer=True)
         try:
-            failed = scan(Writer(manifest, vectors, lambda: self.embedder, counts, progress),
+            failed = scan(Writer(manifest, vectors, lambda: self.embedder, counts, progress,
+                            self.batch_chunks),
                           paths, True, self.settings)
             if not counts.added:  # an empty or wrong folder must not replace the whole index
                 failed.append(FileProblem(", ".join(map(str, paths)),

@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import subprocess
 import time
+import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -55,3 +58,20 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def call_event(http: httpx.Client, api_name: str, data: list[Any]) -> dict[str, Any]:
+    """Run one UI event through Gradio's queue (join, then read the event stream)."""
+    deps = http.get("/config").raise_for_status().json()["dependencies"]
+    dep = next(d for d in deps if d.get("api_name") == api_name)
+    session = uuid.uuid4().hex
+    http.post("/gradio_api/queue/join", json={
+        "data": data, "fn_index": dep["id"], "session_hash": session, "event_data": None,
+        "trigger_id": dep["targets"][0][0]}).raise_for_status()
+    with http.stream("GET", "/gradio_api/queue/data", params={"session_hash": session},
+                     timeout=180) as stream:
+        for line in stream.iter_lines():
+            msg = json.loads(line[5:]) if line.startswith("data:") else {}
+            if msg.get("msg") == "process_completed":
+                return msg
+    raise AssertionError(f"{api_name}: the event stream ended without a result")

@@ -15,7 +15,6 @@ import os
 import socket
 import subprocess
 import sys
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,7 @@ from assistant import Assistant
 from assistant.app import cli, ui
 from assistant.kernel.settings import Settings
 from index.folders import SUPPORTED
-from tests.helpers import free_port, stop, wait_until_up
+from tests.helpers import call_event, free_port, stop, wait_until_up
 from tests.security_cases import (
     API_KEY,
     CHROMA_HEADER,
@@ -46,23 +45,6 @@ pytestmark = pytest.mark.server
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
 SEED_QUESTION = ui.EXAMPLES[0]
-
-
-def call_event(http: httpx.Client, api_name: str, data: list[Any]) -> dict[str, Any]:
-    """Run one UI event through Gradio's queue (join, then read the event stream)."""
-    deps = http.get("/config").raise_for_status().json()["dependencies"]
-    dep = next(d for d in deps if d.get("api_name") == api_name)
-    session = uuid.uuid4().hex
-    http.post("/gradio_api/queue/join", json={
-        "data": data, "fn_index": dep["id"], "session_hash": session, "event_data": None,
-        "trigger_id": dep["targets"][0][0]}).raise_for_status()
-    with http.stream("GET", "/gradio_api/queue/data", params={"session_hash": session},
-                     timeout=180) as stream:
-        for line in stream.iter_lines():
-            msg = json.loads(line[5:]) if line.startswith("data:") else {}
-            if msg.get("msg") == "process_completed":
-                return msg
-    raise AssertionError(f"{api_name}: the event stream ended without a result")
 
 
 def file_data(path: str, name: str) -> dict[str, Any]:

