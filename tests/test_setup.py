@@ -30,7 +30,7 @@ def test_make_run_installs_the_base_package_only(tmp_path: Path) -> None:
     assert any(line.endswith("-e .") for line in run), run
     assert not any("[" in line or "llama" in line for line in run), run
     test = installs("test", tmp_path / "venv")
-    assert run == test[: len(run)] and any('-e ".[dev,llm,train]"' in line for line in test), test
+    assert run == test[: len(run)] and any('-e ".[dev,llm,train,scale]"' in line for line in test), test
 
 
 def test_the_base_package_does_not_pull_the_llm_extra() -> None:
@@ -51,3 +51,4 @@ def test_the_base_package_does_not_pull_the_llm_extra() -> None:
     names = {name for name, _ in seen}
     assert {"gradio", "chromadb", "onnxruntime"} <= names
     assert not names & LLM_ONLY
+    assert "ray" not in names  # a plain install needs no Ray (the scale extra)
