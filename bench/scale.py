@@ -40,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--data", required=True, help="realtimeqa/train (the *_gcs.jsonl weeks)")
     p.add_argument("--out", default="bench/out")
     p.add_argument("--work", default="../bench-store/scale", help="where the archive store lives")
-    p.add_argument("--sample-weeks", type=int, default=4, help="weeks indexed by each ingestion mode")
+    p.add_argument("--sample-weeks", type=int, default=2, help="weeks indexed by each ingestion mode")
     p.add_argument("--questions", type=int, default=60)
     args = p.parse_args(argv)
     files = sorted(Path(args.data).glob("*_gcs.jsonl"))

@@ -31,9 +31,10 @@ def markdown(r: dict[str, Any]) -> str:
                         ("ray_2", "Ray, 2 workers")):
         x = ing[name]
         ratio = x.get("ratio_to_in_process")
+        worker = f"{x['worker_peak_rss_mb']:.0f} MB" if x["worker_peak_rss_mb"] else "–"
         lines.append(f"| {label} | {x['chunks']:,} | {x['seconds']:.1f} | {x['chunks_per_s']:.1f} | "
                      f"{'1.00' if ratio is None else f'{ratio:.2f}'} | {x['driver_peak_rss_mb']:.0f} MB | "
-                     f"{x['worker_peak_rss_mb']:.0f} MB |")
+                     f"{worker} |")
     lines += [
         "", "## Serving the archive", "",
         "| warm ask p50 | warm ask p95 | cold `assistant ask` | cold peak RSS | BM25 build | "
