@@ -54,13 +54,14 @@ def machine() -> dict[str, Any]:
             "load_average_at_start": list(os.getloadavg()), "versions": versions}
 
 
-def run_child(cmd: Sequence[str]) -> dict[str, Any]:
-    """Run ``cmd``; seconds to its first output byte and to exit, and its peak RSS (MB).
+def run_child(cmd: Sequence[str], env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run ``cmd`` (with ``env`` added to this environment); seconds to its first output byte
+    and to exit, and its peak RSS (MB).
 
     The peak is the child's own VmHWM, sampled every 20 ms: ``ru_maxrss`` of a child would
     also count this (large) process, whose memory the child shares until it execs.
     """
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}  # the answer is written when printed
+    env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}  # the answer is written when printed
     peak = [0]
     started = time.perf_counter()
     with tempfile.TemporaryFile() as err:

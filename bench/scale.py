@@ -17,22 +17,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from bench.measure import cli, log, machine, median, run_child, timed
+from bench.ray_cluster import LocalCluster, embedding_actors
 from bench.scale_report import markdown
-
-RAY = str(Path(sys.executable).parent / "ray")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -109,11 +102,11 @@ def ingestion(files: Sequence[Path], work: Path) -> dict[str, Any]:
     """The same weeks into a fresh store per mode (nothing cached), chunks/s and peak RSS."""
     out: dict[str, Any] = {"weeks": [f.name for f in files]}
     out["in_process"] = _index_run(work / "in-process", files, {})
-    with _local_cluster(work / "ray.log") as (address, env):
+    with LocalCluster([os.cpu_count() or 1], work / "ray.log") as cluster:
         for workers in (1, 2):
             out[f"ray_{workers}"] = _index_run(work / f"ray-{workers}", files,
-                                                {**env, "ASSISTANT_RAY_WORKERS": str(workers)},
-                                                ray=address)
+                                                {**cluster.env, "ASSISTANT_RAY_WORKERS": str(workers)},
+                                                ray=cluster.address)
     base = out["in_process"]["chunks_per_s"]
     for workers in (1, 2):
         out[f"ray_{workers}"]["ratio_to_in_process"] = round(
@@ -129,18 +122,11 @@ def _index_run(store: Path, files: Sequence[Path], env: dict[str, str],
     stop = threading.Event()
     watcher = threading.Thread(target=_watch_workers, args=(workers, stop), daemon=True)
     watcher.start()
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
     try:
-        run = run_child(cmd)
+        run = run_child(cmd, env)
     finally:
         stop.set()
         watcher.join()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     chunks = _report(store)["chunks"]
     result = {"seconds": run["to_exit_s"], "chunks": chunks,
               "chunks_per_s": round(chunks / run["to_exit_s"], 1), "driver_peak_rss_mb": run["peak_rss_mb"],
@@ -153,9 +139,7 @@ def _index_run(store: Path, files: Sequence[Path], env: dict[str, str],
 def _watch_workers(peaks: dict[int, int], stop: threading.Event) -> None:
     """Peak VmHWM (kB) of each Ray embedding actor process seen while the run lasts."""
     while not stop.is_set():
-        found = subprocess.run(["pgrep", "-f", r"ray::MapWorker\(MapBatches\(_EmbedActor"],
-                               capture_output=True, text=True).stdout.split()
-        for pid in map(int, found):
+        for pid in embedding_actors():
             try:
                 for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                     if line.startswith("VmHWM:"):
@@ -163,43 +147,6 @@ def _watch_workers(peaks: dict[int, int], stop: threading.Event) -> None:
             except OSError:
                 pass
         stop.wait(0.5)
-
-
-class _local_cluster:
-    """``ray start --head`` with every core of this machine, stopped on exit (token auth)."""
-
-    def __init__(self, log_file: Path) -> None:
-        self.log = log_file
-        self.env = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32),
-                    "RAY_USAGE_STATS_ENABLED": "0"}
-
-    def __enter__(self) -> tuple[str, dict[str, str]]:
-        with socket.socket() as s:  # a free port on 127.0.0.1
-            s.bind(("127.0.0.1", 0))
-            port = int(s.getsockname()[1])
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [RAY, "start", "--head", f"--port={port}", "--node-ip-address=127.0.0.1",
-                 f"--num-cpus={os.cpu_count() or 1}", "--include-dashboard=false",
-                 "--disable-usage-stats", "--block"],
-                env={**os.environ, **self.env}, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True)
-        address = f"127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
-        while subprocess.run([RAY, "status", f"--address={address}"], env={**os.environ, **self.env},
-                             capture_output=True).returncode != 0:
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                raise SystemExit(f"the local Ray cluster did not start; see {self.log}")
-            time.sleep(1)
-        return address, self.env
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=30)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(self.proc.pid, signal.SIGKILL)
 
 
 # --- serving -----------------------------------------------------------------------------------

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import secrets
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -24,6 +22,7 @@ import pytest
 
 from assistant import Assistant
 from assistant.kernel.settings import Settings
+from bench.ray_cluster import LocalCluster, embedding_actors
 from index.prepare import clean, prepare
 from index.readers import iter_articles
 from tests.helpers import call_event, free_port, stop, wait_until_up
@@ -33,70 +32,17 @@ if importlib.util.find_spec("ray") is None:  # not imported here: Ray reads its 
                 allow_module_level=True)
 
 ROOT = Path(__file__).resolve().parents[1]
-RAY = str(Path(sys.executable).parent / "ray")
 QUESTIONS = ["On which TV channel did Macron speak about guarantees for Russia?",
              "What did Borrell say about the price cap on Russian oil?",
              "Who won the 2022 World Cup final?"]
 pytestmark = pytest.mark.server
 
 
-@dataclass
-class Cluster:
-    address: str
-    env: dict[str, str]  # what a driver needs: the cluster's token
-
-
-def _ray_start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    # --block keeps `ray start` in front of its node's processes: ending its process group ends
-    # exactly this node, never another Ray on the machine (`ray stop` would stop them all)
-    with log.open("ab") as out:
-        return subprocess.Popen([RAY, "start", *args, "--block", "--disable-usage-stats"], env=env,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def _alive_nodes(address: str, env: dict[str, str]) -> int:
-    done = subprocess.run([RAY, "status", f"--address={address}"], env=env, capture_output=True,
-                          text=True, timeout=60)
-    active = done.stdout.split("Active:", 1)[-1].split("Pending:", 1)[0]
-    return active.count("node_") if done.returncode == 0 else 0
-
-
-def _end(proc: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
-    except ProcessLookupError:
-        return
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
     """A head node and a second node, one CPU each, on this machine."""
-    log = tmp_path_factory.mktemp("ray") / "ray.log"
-    env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32),
-           "RAY_USAGE_STATS_ENABLED": "0"}
-    port = free_port()
-    address = f"127.0.0.1:{port}"
-    nodes = [_ray_start(["--head", f"--port={port}", "--node-ip-address=127.0.0.1",
-                         "--num-cpus=1", "--include-dashboard=false"], env, log)]
-    try:
-        deadline = time.monotonic() + 120
-        while _alive_nodes(address, env) < 1:
-            assert time.monotonic() < deadline and nodes[0].poll() is None, log.read_text()[-3000:]
-            time.sleep(1)
-        nodes.append(_ray_start([f"--address={address}", "--node-ip-address=127.0.0.1",
-                                 "--num-cpus=1"], env, log))
-        while _alive_nodes(address, env) < 2:
-            assert time.monotonic() < deadline and nodes[1].poll() is None, log.read_text()[-3000:]
-            time.sleep(1)
-        yield Cluster(address, {k: env[k] for k in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN",
-                                                   "RAY_USAGE_STATS_ENABLED")})
-    finally:
-        for node in reversed(nodes):
-            _end(node)
+    with LocalCluster([1, 1], tmp_path_factory.mktemp("ray") / "ray.log") as running:
+        yield running
 
 
 def _store(a: Assistant) -> tuple[dict[str, np.ndarray], set[str]]:
@@ -107,7 +53,7 @@ def _store(a: Assistant) -> tuple[dict[str, np.ndarray], set[str]]:
 
 
 def test_indexing_through_a_two_node_cluster_builds_the_same_store(
-        cluster: Cluster, tmp_path: Path, embedder: object, seeds_copy: Path,
+        cluster: LocalCluster, tmp_path: Path, embedder: object, seeds_copy: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in cluster.env.items():
         monkeypatch.setenv(name, value)
@@ -142,14 +88,8 @@ def _corpus(folder: Path, articles: int) -> Path:
     return folder
 
 
-def _actors() -> list[int]:
-    found = subprocess.run(["pgrep", "-f", r"ray::MapWorker\(MapBatches\(_EmbedActor"],
-                           capture_output=True, text=True)
-    return [int(p) for p in found.stdout.split()]
-
-
 def test_a_killed_ray_worker_leaves_a_complete_or_repairable_store(
-        cluster: Cluster, tmp_path: Path, embedder: object) -> None:
+        cluster: LocalCluster, tmp_path: Path, embedder: object) -> None:
     corpus = _corpus(tmp_path / "towns", 120)
     store = tmp_path / "store"
     env = {**os.environ, **cluster.env, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
@@ -158,11 +98,11 @@ def test_a_killed_ray_worker_leaves_a_complete_or_repairable_store(
          "--ray", cluster.address], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True)
     deadline = time.monotonic() + 180
-    while not _actors():
+    while not embedding_actors():
         assert run.poll() is None and time.monotonic() < deadline, "no embedding actor started"
         time.sleep(0.2)
     time.sleep(2)  # mid-batch
-    victim = _actors()[0]
+    victim = embedding_actors()[0]
     os.kill(victim, signal.SIGKILL)
     _, err = run.communicate(timeout=600)
     assert "Traceback" not in err, err[-3000:]
