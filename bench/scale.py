@@ -7,8 +7,10 @@ Writes ``bench/out/scale.json`` and ``scale.md``:
 - **ingestion**: chunks/s of the same sample indexed in-process and through a local Ray
   cluster with one and with two workers on the same cores (the ratio is Ray's overhead), with
   the peak RSS of the driver and of the workers;
-- **serving**: warm ``ask`` p50/p95 on the archive, a cold ``assistant ask`` process, the BM25
-  index's build and load time, and an index run that changes one article;
+- **serving**: warm ``ask`` p50/p95 on the archive, a cold ``assistant ask`` process;
+- **keyword index**: the sharded BM25 index's build, load and search time, what one article's
+  change costs it (its shard rebuilt) against rebuilding one whole index as before shards; and
+  index runs over the whole archive that change nothing, add one article and remove it;
 - the store's size on disk.
 """
 
@@ -169,26 +171,44 @@ def serving(store: Path, asked: Sequence[str]) -> dict[str, Any]:
             "cold_ask_peak_rss_mb": max(r["peak_rss_mb"] for r in cold)}
 
 
+SEARCHES = ("election results in the state senate", "How many people died in the earthquake?",
+            "What did the Federal Reserve do with interest rates?", "Which company announced layoffs?",
+            "Where did the hurricane make landfall?")
+
+
 def bm25(store: Path) -> dict[str, Any]:
-    """Build the keyword index of every chunk anew (beside the store's) and load it."""
+    """The keyword index of every chunk built anew beside the store's: sharded as index runs
+    build it, and as one index (the layout before shards, for comparison); then what one
+    article's change costs each: the sharded update against a whole rebuild."""
     from assistant.storage import keyword
     from assistant.storage.generations import current
     from assistant.storage.manifest import Manifest
 
     gen = current(store, "news")
     manifest = Manifest(gen.manifest)
+    scratch = store.parent / "bm25-scratch"
     try:
+        keys_s, keys = timed(manifest.chunk_keys)
+        shutil.rmtree(scratch, ignore_errors=True)
+        build_s, built = timed(keyword.update, scratch / "sharded", keys, manifest.chunk_texts_of)
+        load_s, index = timed(keyword.KeywordIndex, scratch / "sharded")
+        search_s = median([timed(index.search, q, 50)[0] for q in SEARCHES * 3])
+        one = keys[len(keys) // 2].doc_id  # an article removed: its shard alone is rebuilt
+        update_s, updated = timed(keyword.update, scratch / "sharded",
+                                  [k for k in keys if k.doc_id != one], manifest.chunk_texts_of)
         texts = manifest.all_chunk_texts()
+        single_s, _ = timed(keyword.build, texts, scratch / "single")
+        single = keyword.KeywordIndex(scratch / "single")
+        single_search_s = median([timed(single.search, q, 50)[0] for q in SEARCHES * 3])
     finally:
         manifest.close()
-    scratch = store.parent / "bm25-scratch"
-    shutil.rmtree(scratch, ignore_errors=True)
-    build_s, _ = timed(keyword.build, texts, scratch)
-    load_s, index = timed(keyword.KeywordIndex, scratch)
-    search_s, _ = timed(index.search, "election results in the state senate", 50)
-    shutil.rmtree(scratch, ignore_errors=True)
-    return {"chunks": len(texts), "build_s": round(build_s, 2), "load_s": round(load_s, 3),
-            "search_s": round(search_s, 4)}
+        shutil.rmtree(scratch, ignore_errors=True)
+    return {"chunks": len(keys), "shards": built.shards, "build_s": round(build_s, 2),
+            "load_s": round(load_s, 3), "search_ms": round(search_s * 1000, 2),
+            "chunk_keys_s": round(keys_s, 2), "one_article_update_s": round(update_s, 2),
+            "one_article_shards_rebuilt": updated.rebuilt,
+            "single_index": {"build_s": round(single_s, 2),
+                             "search_ms": round(single_search_s * 1000, 2)}}
 
 
 def one_article_change(store: Path, files: Sequence[Path], work: Path) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The end of a run: the keyword index and the story clusters, rebuilt from the manifest.
+"""The end of a run: the keyword index brought up to date and the story clusters recomputed,
+both from the manifest.
 
 Three meta keys of the manifest make these steps survive a kill:
 - ``finalised`` is "0" from a run's first change until the keyword index is rebuilt, so a
@@ -20,27 +21,31 @@ from index import clusters
 from index.writes import ProgressHook
 
 
-def finish(manifest: Manifest, changed: bool, keyword_dir: Path, progress: ProgressHook | None) -> None:
+def finish(manifest: Manifest, changed: bool, keyword_dir: Path, progress: ProgressHook | None,
+           shard_chunks: int = keyword.SHARD_CHUNKS) -> keyword.Update:
     """After an incremental run: finalise when it ``changed`` the store or the index is not
     finalised (or its keyword index unusable); else only cluster if a killed run left that."""
     if changed or manifest.get_meta("bm25_generation") is None or \
             manifest.get_meta("finalised") != "1" or not keyword.usable(keyword_dir):
-        finalise(manifest, keyword_dir, progress)
-    elif manifest.get_meta("clusters_done") == "0":
+        return finalise(manifest, keyword_dir, progress, shard_chunks)
+    if manifest.get_meta("clusters_done") == "0":
         cluster(manifest, progress)
+    return keyword.Update(0, 0)
 
 
-def finalise(manifest: Manifest, keyword_dir: Path, progress: ProgressHook | None) -> None:
-    """Rebuild the keyword index and mark the index ``finalised``, then recompute the story
-    clusters."""
+def finalise(manifest: Manifest, keyword_dir: Path, progress: ProgressHook | None,
+             shard_chunks: int = keyword.SHARD_CHUNKS) -> keyword.Update:
+    """Rebuild the keyword index's changed shards and mark the index ``finalised``, then
+    recompute the story clusters."""
     if progress:
         progress("clustering and keyword index", 0, 0)
     manifest.set_meta("clusters_done", "0")
-    keyword.build(manifest.all_chunk_texts(), keyword_dir)
+    done = keyword.update(keyword_dir, manifest.chunk_keys(), manifest.chunk_texts_of, shard_chunks)
     generation = int(manifest.get_meta("bm25_generation") or 0) + 1
     manifest.set_meta("bm25_generation", str(generation))
     manifest.set_meta("finalised", "1")
     cluster(manifest)  # its stage was announced above
+    return done
 
 
 def cluster(manifest: Manifest, progress: ProgressHook | None = None) -> None:

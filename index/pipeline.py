@@ -105,7 +105,8 @@ class Indexer:
             known = manifest.hashes()
             counts.unfinished = tuple(sorted({p or d for d, p in half_written.items() if d not in known}))
             changed = bool(counts.added or counts.updated or counts.removed or counts.repaired)
-            finish(manifest, changed, gen.keyword, progress)
+            done = finish(manifest, changed, gen.keyword, progress, self.settings.keyword_shard_chunks)
+            counts.keyword_shards = (done.rebuilt, done.shards)
             if counts.updated or counts.removed:
                 manifest.prune_cache()
             manifest.set_meta("last_indexed", time.strftime("%Y-%m-%d %H:%M:%S"))
@@ -138,7 +139,8 @@ class Indexer:
                                           "no article found, so the rebuild was cancelled and the "
                                           "old index kept — check the paths"))
             else:
-                finalise(manifest, new.keyword, progress)
+                done = finalise(manifest, new.keyword, progress, self.settings.keyword_shard_chunks)
+                counts.keyword_shards = (done.rebuilt, done.shards)
                 manifest.set_meta("last_indexed", time.strftime("%Y-%m-%d %H:%M:%S"))
         except BaseException:
             manifest.close()
@@ -174,9 +176,9 @@ class Indexer:
 
     # --- the vector store ------------------------------------------------------------
     def _open_vectors(self, gen: generations.Generation,
-                      progress: ProgressHook | None) -> tuple[VectorStore, set[str] | None]:
-        """The collection of ``gen`` and the vector ids its probe listed; a damaged one is
-        replaced by an empty one, not listed (``Writer.repair`` then restores every vector
+                      progress: ProgressHook | None) -> tuple[VectorStore, int | None]:
+        """The collection of ``gen`` and the vectors its probe counted; a damaged one is
+        replaced by an empty one, not counted (``Writer.repair`` then restores every vector
         from the manifest)."""
         try:
             vectors = VectorStore(self.settings, gen.collection)

@@ -61,6 +61,9 @@ def index_report(r: IndexReport) -> str:
         f" {r.removed} removed",
         f"chunks written: {r.chunks} (embedded {r.embedded}, reused identical text {r.reused})",
     ]
+    rebuilt, shards = r.keyword_shards
+    if rebuilt:
+        lines.append(f"keyword index: rebuilt {rebuilt} of {shards} shard{'s' if shards > 1 else ''}")
     if r.repaired:
         lines.append(f"repaired {r.repaired} article(s) left half-written by an interrupted run")
     if r.unfinished:

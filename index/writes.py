@@ -55,6 +55,7 @@ class RunCounts:
     warnings: tuple[FileProblem, ...] = ()  # passed on as IndexReport.warnings
     restored: int = 0
     unfinished: tuple[str, ...] = ()
+    keyword_shards: tuple[int, int] = (0, 0)  # passed on as IndexReport.keyword_shards
 
 
 class Writer:
@@ -94,10 +95,13 @@ class Writer:
         self.manifest.delete_articles(doc_ids)
         self.counts.removed += len(doc_ids)
 
-    def repair(self, stored: set[str] | None) -> tuple[int, int]:
+    def repair(self, stored: int | None) -> tuple[int, int]:
         """Undo what an interrupted run left half-written and restore vectors that Chroma lost;
-        return (articles repaired, vectors restored). ``stored``: the vector ids a probe of the
-        collection listed at the start of this run, if it did."""
+        return (articles repaired, vectors restored). ``stored``: how many vectors a probe of
+        the collection counted at the start of this run, if it did. The collection's ids are
+        listed (a long read on a big store) only when a run was interrupted or that count is
+        not the manifest's: without pending articles no vector can be orphaned, so a lost vector
+        shows as a count below the manifest's."""
         manifest, vectors = self.manifest, self.vectors
         pending = manifest.pending()
         if pending:
@@ -105,11 +109,13 @@ class Writer:
             vectors.delete_docs(pending)
             manifest.delete_articles(pending)
         known = manifest.chunk_ids()
-        stored = stored if stored is not None and not pending else vectors.ids()
-        orphans = sorted(stored - known)
+        if not pending and stored == len(known):
+            return 0, 0
+        stored_ids = vectors.ids()
+        orphans = sorted(stored_ids - known)
         if orphans:
             vectors.delete(orphans)
-        missing = sorted(known - stored)
+        missing = sorted(known - stored_ids)
         if missing:  # vectors lost (a damaged or deleted Chroma): the manifest has them all
             self._restore(missing)
         return len(pending), len(missing)

@@ -27,6 +27,7 @@ from assistant import Assistant
 from assistant.kernel.answers import Answer, Citation
 from assistant.kernel.errors import StoreLockedError
 from assistant.kernel.settings import Settings
+from assistant.storage import keyword
 from assistant.storage.manifest import Manifest
 from assistant.storage.vectors import VectorStore
 
@@ -211,7 +212,7 @@ def test_a_reader_loading_the_keyword_index_while_it_is_replaced(  # type: ignor
     run = threading.Thread(target=lambda: reports.append(writer.index([seeds_copy])))
 
     def load(*args: Any, **kwargs: Any) -> Any:
-        if not run.is_alive() and not reports:  # the reader has read ids.json: swap now
+        if not run.is_alive() and not reports:  # the reader holds the swap lock: swap now
             for i in range(6):
                 (seeds_copy / f"extra{i}.txt").write_text(
                     f"Officials in Oslo said {400 + i} new ferries were ordered on Friday. " * 3,
@@ -283,4 +284,4 @@ def test_a_second_indexing_process_is_refused_and_the_store_survives(tmp_path: P
     assert not manifest.pending() and manifest.counts().articles == 5
     manifest.close()
     assert VectorStore(Settings(store_dir=store)).ids() == chunk_ids
-    assert sorted(json.loads((store / "bm25" / "ids.json").read_text())) == sorted(chunk_ids)
+    assert sorted(keyword.indexed_ids(store / "bm25")) == sorted(chunk_ids)

@@ -9,7 +9,6 @@ stage from outside (stderr and the manifest) and kills it then.
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import re
@@ -31,6 +30,7 @@ from assistant import Assistant
 from assistant.kernel.errors import StoreError
 from assistant.kernel.records import RawArticle
 from assistant.kernel.settings import Settings
+from assistant.storage import keyword
 from assistant.storage.manifest import Manifest
 from assistant.storage.vectors import VectorStore
 from index.cleaning import clean_article
@@ -132,7 +132,7 @@ HOOKS = {  # point -> (owner, function, die before the call instead of after it)
     "upsert": (VectorStore, "upsert", False),         # vectors stored, articles still pending
     "remove": (Manifest, "mark_pending", False),      # deleted files marked, vectors still there
     "clusters": (Manifest, "set_clusters", False),    # keyword index built, clusters not marked done
-    "bm25_swap": (Path, "rename", True),              # new keyword index built, not yet in place
+    "bm25_swap": (Path, "rename", True),              # new keyword shards built, layout not swapped
 }
 owner, name, before = HOOKS[POINT]
 real = getattr(owner, name)
@@ -140,7 +140,7 @@ calls = 0
 
 def hooked(self, *args, **kwargs):
     global calls
-    if POINT == "bm25_swap" and self.name != "bm25.tmp":
+    if POINT == "bm25_swap" and self.name != "layout.json.tmp":
         return real(self, *args, **kwargs)
     calls += 1
     if before and calls == NTH:
@@ -241,8 +241,8 @@ def store_snapshot(store: Path, embedder: object) -> dict[str, Any]:
         vector_ids = VectorStore(Settings(store_dir=store)).ids()
         assert not vector_ids - chunk_ids, f"orphan vectors: {sorted(vector_ids - chunk_ids)[:3]}"
         assert not chunk_ids - vector_ids, f"unstored chunks: {sorted(chunk_ids - vector_ids)[:3]}"
-        assert (store / "bm25" / "ids.json").exists(), "no keyword index"
-        bm25 = json.loads((store / "bm25" / "ids.json").read_text())
+        assert keyword.usable(store / "bm25"), "no keyword index"
+        bm25 = keyword.indexed_ids(store / "bm25")
         assert len(bm25) == len(set(bm25)), "duplicate ids in the keyword index"
         assert set(bm25) == chunk_ids, (
             f"keyword index != manifest: {len(set(bm25) - chunk_ids)} stale, "
@@ -356,7 +356,7 @@ def test_build_killed_at_each_write_stage_ends_equal_to_a_clean_build(
         # a whole batch pending with its vectors already in Chroma
         ("upsert", 1, lambda s: s["pending"] > 0),
         # every article done, the new keyword index built but not yet in place
-        ("bm25_swap", 1, lambda s: not s["pending"] and not (store / "bm25").exists()),
+        ("bm25_swap", 1, lambda s: not s["pending"] and not (store / "bm25" / "layout.json").exists()),
     ])
     final = cli(store, "index", corpus_v1)
     assert final.returncode == 0 and "Traceback" not in final.stderr, final.stderr

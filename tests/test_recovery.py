@@ -8,7 +8,6 @@ after that fix every article still there and answered. CLI runs are real process
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -22,7 +21,7 @@ import pytest
 
 from assistant import Assistant
 from assistant.kernel.settings import Settings
-from assistant.storage import generations
+from assistant.storage import generations, keyword
 from assistant.storage.manifest import Manifest
 from assistant.storage.vectors import VectorStore
 
@@ -64,10 +63,12 @@ def consistent(store_dir: Path) -> set[str]:
         chunks = manifest.chunk_ids()
     finally:
         manifest.close()
-    vectors = VectorStore(Settings(store_dir=store_dir), gen.collection).check()
+    store = VectorStore(Settings(store_dir=store_dir), gen.collection)
+    assert store.check() == len(chunks)  # searchable and writable, one vector per chunk
+    vectors = store.ids()
     assert vectors == chunks, (f"{len(chunks - vectors)} chunks without vector, "
                                f"{len(vectors - chunks)} orphans")
-    assert set(json.loads((gen.keyword / "ids.json").read_text())) == chunks
+    assert set(keyword.indexed_ids(gen.keyword)) == chunks
     return chunks
 
 
@@ -218,6 +219,17 @@ def test_lost_chroma_is_reported_and_restored_without_losing_articles(seeds_stor
     consistent(seeds_store)
 
 
+def test_vectors_lost_from_a_whole_chroma_are_restored_by_a_plain_index_run(seeds_store: Path) -> None:
+    vectors = VectorStore(Settings(store_dir=seeds_store))
+    vectors.delete(sorted(vectors.ids())[:3])  # Chroma opens fine; three passages lost their vector
+    del vectors
+    assert "3 of 31 passages have no vector" in cli(seeds_store, "status").stdout
+    run = cli(seeds_store, "index", SEEDS)
+    assert run.returncode == 0 and "5 unchanged" in run.stdout, run.stderr
+    assert "restored 3 vector(s)" in run.stdout
+    consistent(seeds_store)
+
+
 def test_open_reader_follows_a_chroma_restored_by_another_process(seeds_store: Path,
                                                                    embedder: Any) -> None:
     reader = Assistant(settings=Settings(store_dir=seeds_store), model=embedder)
@@ -293,11 +305,13 @@ def test_missing_keyword_index_is_rebuilt_by_index(seeds_store: Path) -> None:
     assert cli(seeds_store, "ask", QUESTION).returncode == 0
 
 
-@pytest.mark.parametrize("damage", ["ids.json", "params.index.json", "data.csc.index.npy"])
+@pytest.mark.parametrize("damage", ["layout.json", "*/ids.json", "*/params.index.json",
+                                    "*/data.csc.index.npy"])
 def test_damaged_keyword_index_is_named_by_ask_and_rebuilt_by_index(seeds_store: Path,
                                                                      damage: str) -> None:
-    target = seeds_store / "bm25" / damage
-    assert target.exists(), sorted(p.name for p in target.parent.iterdir())
+    found = sorted((seeds_store / "bm25").glob(damage))
+    assert len(found) == 1, sorted(p.name for p in (seeds_store / "bm25").rglob("*"))
+    target = found[0]
     _truncate(target)
     one_line_error(cli(seeds_store, "ask", QUESTION), 3, "keyword index", "damaged",
                    "assistant index")

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.storage import keyword
 from assistant.storage.manifest import Manifest
 from assistant.storage.vectors import VectorStore
 
@@ -248,7 +249,7 @@ def store_ids(store: Path) -> tuple[set[str], set[str], list[str], list[str]]:
     finally:
         manifest.close()
     vectors = VectorStore(Settings(store_dir=store)).ids()
-    bm25 = json.loads((store / "bm25" / "ids.json").read_text())
+    bm25 = keyword.indexed_ids(store / "bm25")
     return chunks, vectors, bm25, pending
 
 

@@ -108,6 +108,7 @@ class IndexReport(Record):
     warnings: tuple[FileProblem, ...] = ()  # inputs indexed with a remark; not failures
     restored: int = 0  # vectors Chroma had lost, restored from the manifest
     unfinished: tuple[str, ...] = ()  # files of an interrupted run's articles not read again
+    keyword_shards: tuple[int, int] = (0, 0)  # keyword index shards (rebuilt, in the index)
 
     @property
     def ok(self) -> bool:

@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     max_seq_length: int = Field(
         256, ge=32, le=512, description="Model token limit; longer chunks are truncated."
     )
+    keyword_shard_chunks: int = Field(
+        32_768, ge=1, le=10_000_000,
+        description="Passages per shard of the keyword (BM25) index: an index run rebuilds only "
+        "the shards whose articles changed. Larger: fewer, bigger shards.",
+    )
 
     # --- chunking ----------------------------------------------------------
     chunk_chars: int = Field(

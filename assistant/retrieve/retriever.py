@@ -18,6 +18,7 @@ from assistant.kernel.errors import BadQuestionError, StoreError
 from assistant.kernel.settings import Settings
 from assistant.storage.embedding import Embedder
 from assistant.storage.keyword import KeywordIndex
+from assistant.storage.keyword import exists as keyword_index_exists
 from assistant.storage.manifest import ArticleMeta, ChunkRow, Manifest
 from assistant.storage.vectors import VectorStore
 
@@ -49,6 +50,7 @@ class Retriever:
         self._keyword: KeywordIndex | None = None
         self._meta: dict[str, ArticleMeta] = {}
         self._chunks_of: dict[str, list[str]] = {}
+        self._stories: dict[str, list[str]] = {}  # cluster id -> its doc ids, sorted
         self._reranker: Any = None
 
     @property
@@ -76,13 +78,17 @@ class Retriever:
             if keyword is not None:
                 for cid in keyword.ids:
                     chunks_of.setdefault(cid.rsplit("::", 1)[0], []).append(cid)
+            stories: dict[str, list[str]] = {}
+            for d in sorted(meta):
+                stories.setdefault(meta[d].cluster_id or d, []).append(d)
             self._keyword, self._meta, self._chunks_of = keyword, meta, chunks_of
+            self._stories = stories
             self._generation = generation
 
     def _load_keyword(self) -> KeywordIndex | None:
         folder = self.keyword_dir
         finished = self.manifest.get_meta("finalised") == "1"
-        if not (folder / "ids.json").exists():
+        if not keyword_index_exists(folder):
             if finished and self.manifest.counts().chunks:
                 raise StoreError(f"the keyword index {folder} is missing — rebuild it: "
                                  "assistant index PATH (the folders you indexed)")
@@ -239,7 +245,7 @@ class Retriever:
         """Every chunk of the other articles in the stories of ``doc_ids`` (for corroboration)."""
         self.refresh()
         clusters = {m.cluster_id for d in doc_ids if (m := self._meta.get(d))}
-        mates = sorted(d for d, m in self._meta.items() if m.cluster_id in clusters and d not in doc_ids)
+        mates = sorted(d for c in clusters for d in self._stories.get(c, []) if d not in doc_ids)
         ids = [c for d in mates[:limit] for c in self._chunks_of.get(d, [])]
         rows = self.manifest.chunk_rows(ids)
         texts = self._texts(rows)

@@ -26,6 +26,7 @@ from assistant.kernel.records import Article, Chunk, DatedSpan
 from assistant.storage.manifest_schema import (
     ArticleMeta,
     Centroids,
+    ChunkKey,
     ChunkRow,
     ChunkText,
     Counts,
@@ -249,6 +250,30 @@ class Manifest:
                 " JOIN docs d ON d.doc_id=c.doc_id WHERE d.state='done' ORDER BY c.doc_id, c.idx"
             ).fetchall()
         return [ChunkText(*r) for r in rows]
+
+    def chunk_keys(self) -> list[ChunkKey]:
+        """(doc id, chunk id, text hash) of every chunk of a finished article, in the order of
+        ``all_chunk_texts``."""
+        with self._lock:
+            rows = self.db.execute(
+                "SELECT c.doc_id, c.id, c.text_hash FROM chunks c JOIN docs d ON d.doc_id=c.doc_id"
+                " WHERE d.state='done' ORDER BY c.doc_id, c.idx").fetchall()
+        return [ChunkKey(*r) for r in rows]
+
+    def chunk_texts_of(self, doc_ids: Sequence[str]) -> list[ChunkText]:
+        """(chunk id, chunk text) of those of ``doc_ids`` that are finished articles, a few
+        hundred articles per query, in the order of ``all_chunk_texts``."""
+        out: list[ChunkText] = []
+        wanted = sorted(set(doc_ids))
+        with self._lock:
+            for i in range(0, len(wanted), 500):
+                part = wanted[i : i + 500]
+                q = ",".join("?" * len(part))
+                out += [ChunkText(*r) for r in self.db.execute(
+                    "SELECT c.id, substr(d.text, c.start + 1, c.end - c.start) FROM chunks c"
+                    f" JOIN docs d ON d.doc_id=c.doc_id WHERE d.state='done' AND c.doc_id IN ({q})"
+                    " ORDER BY c.doc_id, c.idx", part)]
+        return out
 
     def counts(self) -> Counts:
         """Articles, chunks and story clusters of finished articles."""

@@ -72,6 +72,15 @@ class ChunkText(NamedTuple):
     text: str
 
 
+class ChunkKey(NamedTuple):
+    """What identifies a chunk's content: the keyword index compares these to find its stale
+    shards without reading any text."""
+
+    doc_id: str
+    chunk_id: str
+    text_hash: str
+
+
 class Counts(NamedTuple):
     """Totals over finished articles."""
 

@@ -177,19 +177,20 @@ class VectorStore:
                 return out
             offset += len(got)
 
-    def check(self) -> set[str]:
-        """The stored ids, after one search and one write: damaged index files fail the search
-        and a damaged write log fails the write (reading ids alone touches neither)."""
-        ids = self.ids()
-        stored = self.vectors([min(ids)]) if ids else {}
-        vector = next(iter(stored.values())) if stored else np.full(DIMENSION, 0.05, np.float32)
+    def check(self) -> int:
+        """The number of stored vectors, after one search and one write: damaged index files
+        fail the search and a damaged write log fails the write (counting touches neither)."""
+        got = self._call(self.collection.get, limit=1, include=["embeddings"])
+        embs = got.get("embeddings")
+        stored = got["ids"] and embs is not None and len(embs) > 0
+        vector = np.asarray(embs[0], np.float32) if stored else np.full(DIMENSION, 0.05, np.float32)
         if stored:
             self.query(vector, 1)
         # straight to Chroma, not through upsert/delete: the probe is not a data write
         self._call(self.collection.upsert, ids=[_PROBE], embeddings=vector.reshape(1, -1),
                    metadatas=[{"doc_id": _PROBE}])
         self._call(self.collection.delete, ids=[_PROBE])
-        return ids
+        return self.count()
 
     def vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
         """The stored vectors of ``ids`` (one round trip); ids not stored are left out."""
