@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -192,14 +193,14 @@ def bm25(store: Path) -> dict[str, Any]:
         shutil.rmtree(scratch, ignore_errors=True)
         build_s, built = timed(keyword.update, scratch / "sharded", keys, manifest.chunk_texts_of)
         load_s, index = timed(keyword.KeywordIndex, scratch / "sharded")
-        search_s = median([timed(index.search, q, 50)[0] for q in SEARCHES * 3])
+        search_s = statistics.median([timed(index.search, q, 50)[0] for q in SEARCHES * 3])
         one = keys[len(keys) // 2].doc_id  # an article removed: its shard alone is rebuilt
         update_s, updated = timed(keyword.update, scratch / "sharded",
                                   [k for k in keys if k.doc_id != one], manifest.chunk_texts_of)
         texts = manifest.all_chunk_texts()
         single_s, _ = timed(keyword.build, texts, scratch / "single")
         single = keyword.KeywordIndex(scratch / "single")
-        single_search_s = median([timed(single.search, q, 50)[0] for q in SEARCHES * 3])
+        single_search_s = statistics.median([timed(single.search, q, 50)[0] for q in SEARCHES * 3])
     finally:
         manifest.close()
         shutil.rmtree(scratch, ignore_errors=True)

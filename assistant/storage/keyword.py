@@ -38,7 +38,7 @@ import numpy as np
 from assistant.kernel.text import stemmer
 from assistant.storage.manifest_schema import ChunkKey, ChunkText
 
-SHARD_CHUNKS = 32_768  # passages per shard the shard count aims at (a power of two of shards)
+SHARD_CHUNKS = 32_768  # most passages per shard: the count is the smallest power of two keeping to it
 LAYOUT = "layout.json"
 LAYOUT_VERSION = 1
 
@@ -202,7 +202,7 @@ def remove(folder: Path) -> None:
     """Delete a keyword index that is no longer current, once no reader is loading it."""
     if not folder.parent.exists():
         return
-    with _swap_lock(folder, fcntl.LOCK_EX):
+    with _swap_lock(folder, fcntl.LOCK_EX):  # .tmp and .old: left by versions before shards
         for path in (folder, folder.with_name(folder.name + ".tmp"),
                      folder.with_name(folder.name + ".old")):
             shutil.rmtree(path, ignore_errors=True)
@@ -229,7 +229,6 @@ class _Shard:
             if self.retriever.method != "lucene" or self.retriever.idf_method != "lucene":
                 raise ValueError(f"{folder}: BM25 variant {self.retriever.method} is not lucene")
         self.vocab: dict[str, int] = self.retriever.vocab_dict if self.retriever is not None else {}
-
 
     def df(self, token_id: int) -> int:
         """Passages of this shard that contain the token."""
