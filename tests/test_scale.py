@@ -2,7 +2,8 @@
 
 The cluster is two Ray nodes started here with ``ray start`` (one CPU each, token
 authentication, on this machine); it is stopped at the end. The replicas are two ``assistant ui``
-processes that share one ``chroma run`` server and one store folder.
+processes that share one ``chroma run`` server and one store folder, and a third process that
+indexes into that server through the cluster.
 """
 
 from __future__ import annotations
@@ -145,7 +146,8 @@ def _ask(url: str, question: str) -> str:
 
 
 def test_two_ui_replicas_on_one_chroma_server_answer_alike_and_see_a_reindex(
-        chroma_port: int, tmp_path: Path, embedder: object, seeds_copy: Path) -> None:
+        chroma_port: int, cluster: LocalCluster, tmp_path: Path, embedder: object,
+        seeds_copy: Path) -> None:
     store = tmp_path / "store"
     server = {"ASSISTANT_CHROMA_HOST": "127.0.0.1", "ASSISTANT_CHROMA_PORT": str(chroma_port)}
     env = {**os.environ, **server, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
@@ -172,15 +174,17 @@ def test_two_ui_replicas_on_one_chroma_server_answer_alike_and_see_a_reindex(
             assert first == second
         assert "TF1" in _ask(urls[0], QUESTIONS[0])
 
-        # a third process indexes a new article; both replicas answer from it, no restart
+        # a third process indexes a new article, embedded on the Ray cluster and written to the
+        # Chroma server; both replicas answer from it, no restart
         news = "Quenton council approves the Kestrel bridge"
         (seeds_copy / "quenton.txt").write_text(
             f"{news}\n\nThe Quenton council approved the Kestrel bridge on Tuesday by nine votes "
             "to two, after a debate of four hours.")
         third = subprocess.run([sys.executable, "-m", "assistant.app.cli", "--store-dir", str(store),
-                                "index", str(seeds_copy)], cwd=ROOT, env=env, capture_output=True,
-                               text=True, timeout=300)
+                                "index", str(seeds_copy), "--ray", cluster.address], cwd=ROOT,
+                               env={**env, **cluster.env}, capture_output=True, text=True, timeout=300)
         assert third.returncode == 0, third.stderr[-2000:]
+        assert "1 added" in third.stdout and "embedded 1" in third.stdout, third.stdout
         answers = [_ask(url, "How many votes did the Quenton council give the Kestrel bridge?")
                    for url in urls]
         assert answers[0] == answers[1] and "nine votes" in answers[0]
