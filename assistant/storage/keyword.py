@@ -30,6 +30,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -264,8 +265,11 @@ class KeywordIndex:
                 names = ["."]  # the single index of a store written before shards
             self.shards = [_Shard(folder / name, mmap) for name in names]
         self.ids: list[str] = [cid for shard in self.shards for cid in shard.ids]
-        self.where = {cid: (n, i) for n, shard in enumerate(self.shards)
-                      for i, cid in enumerate(shard.ids)}  # chunk id -> (shard, row)
+
+    @cached_property
+    def where(self) -> dict[str, tuple[int, int]]:
+        """chunk id -> (shard, row); built by the first filtered search, not on every load."""
+        return {cid: (n, i) for n, shard in enumerate(self.shards) for i, cid in enumerate(shard.ids)}
 
     def search(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         """(chunk id, BM25 score > 0), best first; ``allowed`` restricts the chunk ids."""

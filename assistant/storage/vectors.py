@@ -180,10 +180,8 @@ class VectorStore:
     def check(self) -> int:
         """The number of stored vectors, after one search and one write: damaged index files
         fail the search and a damaged write log fails the write (counting touches neither)."""
-        got = self._call(self.collection.get, limit=1, include=["embeddings"])
-        embs = got.get("embeddings")
-        stored = got["ids"] and embs is not None and len(embs) > 0
-        vector = np.asarray(embs[0], np.float32) if stored else np.full(DIMENSION, 0.05, np.float32)
+        stored = self.vectors(self._call(self.collection.get, limit=1, include=[])["ids"])
+        vector = next(iter(stored.values())) if stored else np.full(DIMENSION, 0.05, np.float32)
         if stored:
             self.query(vector, 1)
         # straight to Chroma, not through upsert/delete: the probe is not a data write
