@@ -9,7 +9,20 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup run ui test lint eval bench bench-realtimeqa bench-chunking bench-scale train clean
+# llama.cpp is compiled from source, for any x86-64 CPU with AVX2 (x86-64-v3) rather than for
+# the CPU that builds it. A native build turns on llama.cpp's AMX kernels on CPUs that report
+# AMX, and they segfault (llama.cpp #20824); an AVX-512 build stops with SIGILL on CPUs without
+# AVX-512. No multimodal (llava/mtmd) library: nothing here uses it, and it adds build time.
+# The wheel is kept in a folder named by version and flags, so a wheel cached by pip from a
+# native build (or any other flags) is never picked up.
+LLAMA_CPP_VERSION := 0.3.36
+LLAMA_CMAKE_ARGS  ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+                     -DGGML_BMI2=ON -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF \
+                     -DGGML_AMX_BF16=OFF -DLLAVA_BUILD=OFF
+LLAMA_WHEELS      := $(HOME)/.cache/news-assistant/llama-cpp-python-$(LLAMA_CPP_VERSION)-$(shell \
+                     echo '$(LLAMA_CMAKE_ARGS)' | sha1sum | cut -c1-10)
+
+.PHONY: setup run ui test lint eval bench bench-llm bench-realtimeqa bench-chunking bench-scale train clean
 
 # The base package: everything `make run` (the extractive UI on the seeds) needs.
 $(BASE): pyproject.toml constraints.txt
@@ -22,10 +35,16 @@ $(BASE): pyproject.toml constraints.txt
 
 # Everything else: test and lint tools, the LLM answerers (their tests), the training extra, Ray
 # (the scale-out tests start their own local cluster).
-$(STAMP): $(BASE)
-	# llama-cpp-python compiles from source (~5-9 min on 2 cores) once; pip's wheel cache keeps it.
-	$(BIN)/pip install -q -c constraints.txt -e ".[dev,llm,train,scale]"
+$(STAMP): $(BASE) $(LLAMA_WHEELS)/.built
+	$(BIN)/pip install -q -c constraints.txt --find-links $(LLAMA_WHEELS) \
+	    --only-binary llama-cpp-python -e ".[dev,llm,train,scale]"
 	touch $(STAMP)
+
+# llama-cpp-python compiles from source once per machine (~6-9 min on 2 cores), with the flags above.
+$(LLAMA_WHEELS)/.built: | $(BASE)
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip wheel -q --no-deps --no-cache-dir \
+	    --no-binary llama-cpp-python -w $(LLAMA_WHEELS) llama-cpp-python==$(LLAMA_CPP_VERSION)
+	touch $@
 
 setup: $(STAMP)
 
@@ -46,6 +65,9 @@ eval: $(STAMP)
 
 bench: $(STAMP)   ## performance harness: bench/out/perf.json + perf.md
 	$(BIN)/python -m bench.perf --data ../shared/benchmarks/realtimeqa/dev --out bench/out
+
+bench-llm: $(STAMP)   ## the local LLM answerer: first question and warm latency, answers kept (bench/out/llm.*)
+	$(BIN)/python -m bench.llm --out bench/out
 
 bench-realtimeqa: $(STAMP)
 	$(BIN)/assistant bench realtimeqa --data ../shared/benchmarks/realtimeqa/dev --out bench/out

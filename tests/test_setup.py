@@ -22,7 +22,7 @@ def installs(target: str, venv: Path) -> list[str]:
         pytest.skip("make is not installed")
     plan = subprocess.run(["make", "-n", target, f"VENV={venv}"], cwd=ROOT, capture_output=True,
                           text=True, timeout=60, check=True).stdout
-    return [line for line in plan.splitlines() if "pip install" in line]
+    return [line for line in plan.replace("\\\n", " ").splitlines() if "pip install" in line]
 
 
 def test_make_run_installs_the_base_package_only(tmp_path: Path) -> None:
@@ -52,3 +52,22 @@ def test_the_base_package_does_not_pull_the_llm_extra() -> None:
     assert {"gradio", "chromadb", "onnxruntime"} <= names
     assert not names & LLM_ONLY
     assert "ray" not in names  # a plain install needs no Ray (the scale extra)
+
+
+def test_llama_cpp_is_built_for_any_avx2_cpu() -> None:
+    """The build ``make setup`` makes runs on every x86-64 CPU with AVX2: it uses no AMX
+    (llama.cpp's AMX kernels segfault, llama.cpp #20824) and no AVX-512 (SIGILL without it).
+    Asked in a child: this process never loads llama.cpp."""
+    import importlib.util
+    import sys
+
+    if importlib.util.find_spec("llama_cpp") is None:
+        pytest.skip("the LLM extra is not installed")
+
+    info = subprocess.run([sys.executable, "-c", "import llama_cpp; "
+                           "print(llama_cpp.llama_print_system_info().decode())"],
+                          capture_output=True, text=True, timeout=120, check=True).stdout
+    used = {k.strip() for part in info.split("|") if "= 1" in part
+            for k in [part.split("=")[0].rsplit(":", 1)[-1]]}
+    assert {"AVX2", "FMA", "F16C"} <= used, info
+    assert not {u for u in used if u.startswith(("AMX", "AVX512"))}, info

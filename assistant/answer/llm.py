@@ -1,7 +1,7 @@
 """Generative answers: an LLM writes the answer, verification decides what is shown.
 
-The text comes from a backend (``assistant/answer/backends.py``: the packaged Gemma in
-process, or any OpenAI-compatible server); ``assistant/answer/registry.py`` picks it.
+The text comes from a backend (``assistant/answer/backends.py``: the packaged Gemma served
+by a child process, or any OpenAI-compatible server); ``assistant/answer/registry.py`` picks it.
 
 What an LLM answer may say (``LLMAnswerer.stream``):
 

