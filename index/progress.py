@@ -72,6 +72,9 @@ def index_report(r: IndexReport) -> str:
                      + (" …" if len(r.unfinished) > 5 else ""))
     if r.restored:
         lines.append(f"restored {r.restored} vector(s) missing from the vector store (from the manifest)")
+    if r.kept_uploads:
+        lines.append(f"kept {r.kept_uploads} uploaded article(s): the rebuild indexed the store's "
+                     "uploads/ again (--drop-uploads leaves them out)")
     if r.failed:
         lines.append(f"{len(r.failed)} file(s) could not be indexed:")
         lines += [f"  {p}" for p in r.failed]

@@ -56,6 +56,7 @@ class RunCounts:
     restored: int = 0
     unfinished: tuple[str, ...] = ()
     keyword_shards: tuple[int, int] = (0, 0)  # passed on as IndexReport.keyword_shards
+    kept_uploads: int = 0  # passed on as IndexReport.kept_uploads
 
 
 class Writer:

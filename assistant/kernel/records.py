@@ -109,6 +109,8 @@ class IndexReport(Record):
     restored: int = 0  # vectors Chroma had lost, restored from the manifest
     unfinished: tuple[str, ...] = ()  # files of an interrupted run's articles not read again
     keyword_shards: tuple[int, int] = (0, 0)  # keyword index shards (rebuilt, in the index)
+    rebuild: bool = False  # a rebuild: a new index of the run's paths and the store's uploads
+    kept_uploads: int = 0  # articles of the store's uploads/ that a rebuild indexed again
 
     @property
     def ok(self) -> bool:
