@@ -4,8 +4,9 @@
 incremental run repairs what a killed run left (``writes``), brings the store in line with
 the inputs (``scan``) and finalises (``finalise``); a rebuild writes a whole new generation
 of the inputs and the store's uploads beside the current one and switches to it
-(``assistant.storage.generations``). When nothing changed, neither the model nor the
-keyword index nor the story clusters are touched.
+(``assistant.storage.generations``), counting the previous articles it did not bring back.
+When nothing changed, neither the model nor the keyword index nor the story clusters are
+touched.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ import fcntl
 import shutil
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from assistant.kernel.errors import DiskFullError, StoreError, StoreLockedError
-from assistant.kernel.records import FileProblem, IndexReport
+from assistant.kernel.records import FileProblem, IndexReport, RemovedArticle
 from assistant.kernel.settings import Settings
 from assistant.storage import generations
 from assistant.storage.embedding import Embedder
@@ -123,7 +125,8 @@ class Indexer:
         """Build a whole new generation beside the current one, then switch to it. Nothing of
         the old index is deleted before the new one is complete, so a failed or killed rebuild
         leaves the old index answering; a rebuild that found nothing in ``paths`` keeps it too.
-        The store's uploads are indexed after ``paths`` unless ``drop_uploads``."""
+        The store's uploads are indexed after ``paths`` unless ``drop_uploads``; the previous
+        articles the new generation lacks are counted as removed."""
         try:
             old: generations.Generation | None = generations.current(self.store_dir,
                                                                      self.settings.collection)
@@ -146,6 +149,8 @@ class Indexer:
             else:
                 if not drop_uploads:
                     failed += self._index_uploads(writer, paths)
+                gone = not_brought_back(old, manifest)
+                counts.removed, counts.removed_articles = len(gone), tuple(gone)
                 done = finalise(manifest, new.keyword, progress, self.settings.keyword_shard_chunks)
                 counts.keyword_shards = (done.rebuilt, done.shards)
                 manifest.set_meta("last_indexed", time.strftime("%Y-%m-%d %H:%M:%S"))
@@ -225,3 +230,25 @@ class Indexer:
         if progress and moved:
             progress(f"problem: the Chroma files could not be opened; moved them to {moved}", 0, 0)
         return VectorStore(self.settings, name)
+
+
+def not_brought_back(old: generations.Generation | None, new: Manifest) -> list[RemovedArticle]:
+    """The finished articles of the ``old`` generation that the ``new`` manifest lacks. An
+    article is matched by its id, or, when its file held it alone, by that file (two files
+    sharing a name get other ids when indexed together). Nothing when the old manifest
+    cannot be read: the damage a rebuild repairs."""
+    if old is None or not old.manifest.exists():
+        return []
+    try:
+        previous = Manifest(old.manifest, create=False)
+        try:
+            before = previous.as_removed()
+        finally:
+            previous.close()
+    except (StoreError, OSError, sqlite3.Error):
+        return []
+    after = new.paths()
+    old_files = Counter(a.path for a in before)
+    new_files = Counter(after.values())
+    return [a for a in before if a.doc_id not in after
+            and not (a.path and old_files[a.path] == new_files[a.path] == 1)]

@@ -92,7 +92,8 @@ class Assistant:
     # --- verbs ---------------------------------------------------------------------
     def index(self, paths: Sequence[str | Path] | str | Path, *, keep_missing: bool = False,
               rebuild: bool = False, drop_uploads: bool = False, progress: Any = None) -> IndexReport:
-        """Add, update and remove articles from files or folders; returns what changed.
+        """Add, update and remove articles from files or folders; returns what changed and
+        names what left the index (``report.removed_articles``).
 
         ``rebuild`` builds the index anew from ``paths`` and the store's ``uploads/`` folder
         (the files uploaded in the UI), or from ``paths`` alone with ``drop_uploads``."""
