@@ -3,8 +3,10 @@
 ``Indexer`` holds the store's writer lock for the whole run and orders its steps: an
 incremental run repairs what a killed run left (``writes``), brings the store in line with
 the inputs (``scan``) and finalises (``finalise``); a rebuild writes a whole new generation
-beside the current one and switches to it (``assistant.storage.generations``). When nothing
-changed, neither the model nor the keyword index nor the story clusters are touched.
+of the inputs and the store's uploads beside the current one and switches to it
+(``assistant.storage.generations``), counting the previous articles it did not bring back.
+When nothing changed, neither the model nor the keyword index nor the story clusters are
+touched.
 """
 
 from __future__ import annotations
@@ -13,19 +15,21 @@ import fcntl
 import shutil
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from assistant.kernel.errors import DiskFullError, StoreError, StoreLockedError
-from assistant.kernel.records import FileProblem, IndexReport
+from assistant.kernel.records import FileProblem, IndexReport, RemovedArticle
 from assistant.kernel.settings import Settings
 from assistant.storage import generations
 from assistant.storage.embedding import Embedder
 from assistant.storage.manifest import Manifest
 from assistant.storage.vectors import VectorStore, is_damage, is_disk_full, quarantine
 from index.finalise import finalise, finish
-from index.scan import scan
+from index.folders import source_path
+from index.scan import scan, under
 from index.writes import BATCH_CHUNKS, RAY_BATCH_CHUNKS, ProgressHook, RunCounts, Writer
 
 
@@ -69,11 +73,13 @@ class Indexer:
         return self._embedder
 
     def run(self, paths: Sequence[str | Path], keep_missing: bool = False, rebuild: bool = False,
-            progress: ProgressHook | None = None) -> IndexReport:
+            progress: ProgressHook | None = None, drop_uploads: bool = False) -> IndexReport:
+        """Index ``paths``: incrementally, or with ``rebuild`` as a new generation that holds
+        ``paths`` and the store's uploads (unless ``drop_uploads``)."""
         started = time.perf_counter()
         with writer_lock(self.store_dir):
             try:
-                counts, failed = (self._rebuild(paths, progress) if rebuild
+                counts, failed = (self._rebuild(paths, drop_uploads, progress) if rebuild
                                   else self._update(paths, keep_missing, progress))
             except (OSError, sqlite3.Error) as e:
                 if is_disk_full(e):
@@ -83,7 +89,7 @@ class Indexer:
                 close = getattr(self._embedder, "close", None)  # a Ray connection ends with the run
                 if close is not None:
                     close()
-        return IndexReport(**vars(counts), failed=tuple(failed),
+        return IndexReport(**vars(counts), failed=tuple(failed), rebuild=rebuild,
                            seconds=round(time.perf_counter() - started, 3))
 
     # --- runs ------------------------------------------------------------------
@@ -114,11 +120,13 @@ class Indexer:
             manifest.close()
         return counts, failed
 
-    def _rebuild(self, paths: Sequence[str | Path],
+    def _rebuild(self, paths: Sequence[str | Path], drop_uploads: bool,
                  progress: ProgressHook | None) -> tuple[RunCounts, list[FileProblem]]:
         """Build a whole new generation beside the current one, then switch to it. Nothing of
         the old index is deleted before the new one is complete, so a failed or killed rebuild
-        leaves the old index answering; a rebuild that indexed nothing keeps it too."""
+        leaves the old index answering; a rebuild that found nothing in ``paths`` keeps it too.
+        The store's uploads are indexed after ``paths`` unless ``drop_uploads``; the previous
+        articles the new generation lacks are counted as removed."""
         try:
             old: generations.Generation | None = generations.current(self.store_dir,
                                                                      self.settings.collection)
@@ -131,14 +139,18 @@ class Indexer:
         counts = RunCounts()
         manifest = Manifest(new.manifest, writer=True)
         try:
-            failed = scan(Writer(manifest, vectors, lambda: self.embedder, counts, progress,
-                            self.batch_chunks),
-                          paths, True, self.settings)
+            writer = Writer(manifest, vectors, lambda: self.embedder, counts, progress,
+                            self.batch_chunks)
+            failed = scan(writer, paths, True, self.settings)
             if not counts.added:  # an empty or wrong folder must not replace the whole index
                 failed.append(FileProblem(", ".join(map(str, paths)),
                                           "no article found, so the rebuild was cancelled and the "
                                           "old index kept — check the paths"))
             else:
+                if not drop_uploads:
+                    failed += self._index_uploads(writer, paths)
+                gone = not_brought_back(old, manifest)
+                counts.removed, counts.removed_articles = len(gone), tuple(gone)
                 done = finalise(manifest, new.keyword, progress, self.settings.keyword_shard_chunks)
                 counts.keyword_shards = (done.rebuilt, done.shards)
                 manifest.set_meta("last_indexed", time.strftime("%Y-%m-%d %H:%M:%S"))
@@ -155,6 +167,18 @@ class Indexer:
             self._drop_generation(vectors, old)
         shutil.rmtree(self.store_dir / "chroma.damaged", ignore_errors=True)
         return counts, failed
+
+    def _index_uploads(self, writer: Writer, paths: Sequence[str | Path]) -> list[FileProblem]:
+        """Index the store's uploads into a rebuild, after ``paths`` as they were first indexed
+        after other folders (so an upload named like another file keeps its id), unless
+        ``paths`` hold them already."""
+        folder = generations.uploads_dir(self.store_dir).resolve()
+        if not folder.is_dir() or under(folder, [source_path(p) for p in paths]):
+            return []
+        before = writer.counts.added + writer.counts.updated
+        failed = scan(writer, [folder], True, self.settings)
+        writer.counts.kept_uploads = writer.counts.added + writer.counts.updated - before
+        return failed
 
     def _drop_generation(self, vectors: VectorStore, gen: generations.Generation) -> None:
         """Delete a generation that is not current: its collection and its files."""
@@ -206,3 +230,25 @@ class Indexer:
         if progress and moved:
             progress(f"problem: the Chroma files could not be opened; moved them to {moved}", 0, 0)
         return VectorStore(self.settings, name)
+
+
+def not_brought_back(old: generations.Generation | None, new: Manifest) -> list[RemovedArticle]:
+    """The finished articles of the ``old`` generation that the ``new`` manifest lacks. An
+    article is matched by its id, or, when its file held it alone, by that file (two files
+    sharing a name get other ids when indexed together). Nothing when the old manifest
+    cannot be read: the damage a rebuild repairs."""
+    if old is None or not old.manifest.exists():
+        return []
+    try:
+        previous = Manifest(old.manifest, create=False)
+        try:
+            before = previous.as_removed()
+        finally:
+            previous.close()
+    except (StoreError, OSError, sqlite3.Error):
+        return []
+    after = new.paths()
+    old_files = Counter(a.path for a in before)
+    new_files = Counter(after.values())
+    return [a for a in before if a.doc_id not in after
+            and not (a.path and old_files[a.path] == new_files[a.path] == 1)]

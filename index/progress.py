@@ -5,10 +5,11 @@ Used by the CLI, the first-run seeding, and the benchmarks that build indexes.
 
 from __future__ import annotations
 
+import shlex
 import sys
 from typing import Any
 
-from assistant.kernel.records import IndexReport
+from assistant.kernel.records import IndexReport, RemovedArticle, printable
 
 
 class ProgressBars:
@@ -72,6 +73,10 @@ def index_report(r: IndexReport) -> str:
                      + (" …" if len(r.unfinished) > 5 else ""))
     if r.restored:
         lines.append(f"restored {r.restored} vector(s) missing from the vector store (from the manifest)")
+    if r.kept_uploads:
+        lines.append(f"kept {r.kept_uploads} uploaded article(s): the rebuild indexed the store's "
+                     "uploads/ again (--drop-uploads leaves them out)")
+    lines += removed_lines(r)
     if r.failed:
         lines.append(f"{len(r.failed)} file(s) could not be indexed:")
         lines += [f"  {p}" for p in r.failed]
@@ -79,3 +84,25 @@ def index_report(r: IndexReport) -> str:
         lines.append(f"{len(r.warnings)} file(s) indexed with a warning:")
         lines += [f"  warning: {p}" for p in r.warnings]
     return "\n".join(lines)
+
+
+def removed_lines(r: IndexReport, folders: int = 10) -> list[str]:
+    """One line per folder (the first ``folders``) the run's removed articles came from: how
+    many, which files, and after a rebuild the command that brings them back."""
+    by_folder: dict[str, list[RemovedArticle]] = {}
+    for article in r.removed_articles:
+        by_folder.setdefault(article.origin, []).append(article)
+    lines = []
+    for folder, articles in list(by_folder.items())[:folders]:
+        names = list(dict.fromkeys(printable(a.file_name) for a in articles))
+        what = (f"{len(articles)} article(s){f' from {printable(folder)}' if folder else ''} "
+                f"({', '.join(names[:5])}{f' and {len(names) - 5} more' if len(names) > 5 else ''})")
+        if not r.rebuild:
+            lines.append(f"removed {what}: no longer in the folders indexed")
+        else:
+            again = (f"assistant index {shlex.quote(printable(folder))}" if folder
+                     else "index their files again")
+            lines.append(f"not brought back by the rebuild: {what} — to get them back: {again}")
+    if len(by_folder) > folders:
+        lines.append(f"  … and removed articles from {len(by_folder) - folders} more folder(s)")
+    return lines

@@ -86,8 +86,8 @@ def scan(writer: Writer, paths: Sequence[str | Path], keep_missing: bool,
         unread = [Path(p) for p in failed_paths]
         gone = [d for d, path in manifest.paths().items()
                 if d not in seen and path and os.path.isabs(path)
-                and _under(Path(path), roots)
-                and not _under(Path(os.path.realpath(path)), unread)]
+                and under(Path(path), roots)
+                and not under(Path(os.path.realpath(path)), unread)]
         if gone:
             writer.remove(gone)
     return failed
@@ -104,5 +104,6 @@ def _own_id(item: RawArticle, taken: dict[str, str | None]) -> RawArticle:
     return item
 
 
-def _under(path: Path, roots: list[Path]) -> bool:
+def under(path: Path, roots: list[Path]) -> bool:
+    """Whether ``path`` is one of ``roots`` or inside one."""
     return any(path == r or r in path.parents for r in roots)

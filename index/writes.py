@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from assistant.kernel.records import Article, Chunk, FileProblem
+from assistant.kernel.records import Article, Chunk, FileProblem, RemovedArticle
 from assistant.storage.embedding import Embedder
 from assistant.storage.manifest import Manifest, text_hash
 from assistant.storage.vectors import DIMENSION, VectorStore, chunk_metadata
@@ -56,6 +56,8 @@ class RunCounts:
     restored: int = 0
     unfinished: tuple[str, ...] = ()
     keyword_shards: tuple[int, int] = (0, 0)  # passed on as IndexReport.keyword_shards
+    removed_articles: tuple[RemovedArticle, ...] = ()  # what ``removed`` counts
+    kept_uploads: int = 0  # passed on as IndexReport.kept_uploads
 
 
 class Writer:
@@ -89,6 +91,7 @@ class Writer:
 
     def remove(self, doc_ids: list[str]) -> None:
         """Delete articles from the store, the manifest rows last."""
+        self.counts.removed_articles += tuple(self.manifest.as_removed(doc_ids))
         self.manifest.set_meta("finalised", "0")
         self.manifest.mark_pending(doc_ids)
         self.vectors.delete(sorted(self.manifest.chunk_ids(doc_ids)))

@@ -17,7 +17,7 @@ from assistant.app.chat import ChatSession, contextualise
 from assistant.app.reader import StoreReader
 from assistant.check.judge import Support, SupportJudge
 from assistant.kernel.answers import Answer, Filters, Passage
-from assistant.kernel.errors import BadQuestionError, CollectionGoneError, StoreError
+from assistant.kernel.errors import AssistantError, BadQuestionError, CollectionGoneError, StoreError
 from assistant.kernel.records import Article, IndexReport, Status
 from assistant.kernel.settings import Settings
 from assistant.retrieve import filters as filtering
@@ -91,17 +91,24 @@ class Assistant:
 
     # --- verbs ---------------------------------------------------------------------
     def index(self, paths: Sequence[str | Path] | str | Path, *, keep_missing: bool = False,
-              rebuild: bool = False, progress: Any = None) -> IndexReport:
-        """Add, update and remove articles from files or folders; returns what changed."""
+              rebuild: bool = False, drop_uploads: bool = False, progress: Any = None) -> IndexReport:
+        """Add, update and remove articles from files or folders; returns what changed and
+        names what left the index (``report.removed_articles``).
+
+        ``rebuild`` builds the index anew from ``paths`` and the store's ``uploads/`` folder
+        (the files uploaded in the UI), or from ``paths`` alone with ``drop_uploads``."""
         from index.pipeline import Indexer
 
+        if drop_uploads and not rebuild:
+            raise AssistantError("--drop-uploads goes with --rebuild: a plain index run leaves "
+                                 "the uploads as they are")
         if isinstance(paths, (str, Path)):
             paths = [paths]
         if rebuild:
             self.close()
-        report = Indexer(self.settings, self.embedder).run(
-            paths, keep_missing=keep_missing, rebuild=rebuild, progress=progress)
-        return report
+        return Indexer(self.settings, self.embedder).run(
+            paths, keep_missing=keep_missing, rebuild=rebuild, progress=progress,
+            drop_uploads=drop_uploads)
 
     def ask(self, question: str, *, since: str | date | None = None,
             until: str | date | None = None, sources: Sequence[str] = (),

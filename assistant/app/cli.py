@@ -55,7 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     ix.add_argument("paths", nargs="+", help="files or folders (.txt .md .html .json .jsonl)")
     ix.add_argument("--keep-missing", action="store_true",
                     help="keep articles whose files disappeared from the indexed folders")
-    ix.add_argument("--rebuild", action="store_true", help="delete the index and build it anew")
+    ix.add_argument("--rebuild", action="store_true",
+                    help="build the index anew from PATHS and the store's uploads/ (the files "
+                         "uploaded in the UI); the old index answers until the new one is done")
+    ix.add_argument("--drop-uploads", action="store_true",
+                    help="with --rebuild: leave the store's uploads out of the new index")
     ix.add_argument("--ray", metavar="auto|ADDRESS",
                     help="embed on a Ray cluster (pip install -e '.[scale]'): 'auto' for the one "
                          "`ray start` runs here, or its host:port")
@@ -179,7 +183,8 @@ def _run(args: argparse.Namespace) -> int:
         bars, report = progress.progress_bar(), None
         try:
             report = _assistant(args).index(args.paths, keep_missing=args.keep_missing,
-                                            rebuild=args.rebuild, progress=bars)
+                                            rebuild=args.rebuild, drop_uploads=args.drop_uploads,
+                                            progress=bars)
         finally:
             bars.close(report)  # an error message after this starts a line of its own
         print(progress.index_report(report))

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from assistant.kernel.records import FileProblem, IndexReport
+from assistant.storage import generations
 from index.folders import SUPPORTED
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ def receive(assistant: Assistant, files: Iterable[Path], lock: threading.Lock,
     """Save ``files`` into ``<store>/uploads`` and index them (holding ``lock``: one index
     run at a time). Files refused or not indexed are listed, not raised."""
     settings = assistant.settings
-    folder = Path(settings.store_dir) / "uploads"
+    folder = generations.uploads_dir(settings.store_dir)
     folder.mkdir(parents=True, exist_ok=True)
     limit = settings.max_file_mb * 1024 * 1024
     rejected: list[FileProblem] = []

@@ -7,7 +7,13 @@ the article's cleaned text, so ``article.text[chunk.start:chunk.end] == chunk.te
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import PurePath
 from typing import Any
+
+
+def printable(text: str) -> str:
+    """``text`` with its unprintable characters as escapes (``\\x1b``), for a terminal."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class Record:
@@ -82,8 +88,7 @@ class FileProblem(Record):
     reason: str
 
     def __str__(self) -> str:
-        path = "".join(c if c.isprintable() else repr(c)[1:-1] for c in self.path)
-        return f"{path}: {self.reason}"
+        return f"{printable(self.path)}: {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -92,8 +97,29 @@ class FileWarning(FileProblem):
 
 
 @dataclass(frozen=True)
+class RemovedArticle(Record):
+    """An article that left the index in a run: which one, and the file it was read from."""
+
+    doc_id: str
+    title: str
+    path: str | None = None  # the file it was read from (None: not recorded)
+
+    @property
+    def origin(self) -> str:
+        """The folder it came from (its file's folder), or "" when no file was recorded."""
+        return str(PurePath(self.path).parent) if self.path else ""
+
+    @property
+    def file_name(self) -> str:
+        """The name of its file, or its id when no file was recorded."""
+        return PurePath(self.path).name if self.path else self.doc_id
+
+
+@dataclass(frozen=True)
 class IndexReport(Record):
-    """What one ``Assistant.index`` run did."""
+    """What one ``Assistant.index`` run did. ``removed`` counts ``removed_articles``: the
+    articles that left the index — files gone from the run's folders, or, after a
+    ``rebuild``, previous articles that the rebuild did not bring back."""
 
     added: int = 0
     updated: int = 0
@@ -109,6 +135,9 @@ class IndexReport(Record):
     restored: int = 0  # vectors Chroma had lost, restored from the manifest
     unfinished: tuple[str, ...] = ()  # files of an interrupted run's articles not read again
     keyword_shards: tuple[int, int] = (0, 0)  # keyword index shards (rebuilt, in the index)
+    removed_articles: tuple[RemovedArticle, ...] = ()  # what left the index, by doc id
+    rebuild: bool = False  # a rebuild: a new index of the run's paths and the store's uploads
+    kept_uploads: int = 0  # articles of the store's uploads/ that a rebuild indexed again
 
     @property
     def ok(self) -> bool:

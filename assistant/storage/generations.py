@@ -1,13 +1,15 @@
 """Where the files of a store live, and which generation of them is current.
 
-A store folder holds the Chroma database (``chroma/``, when embedded), the uploads, and
-the manifest and keyword index of its *current generation*. ``assistant index --rebuild``
-builds a whole new generation beside the current one (``gen-N/``, with a Chroma collection
-of its own) and switches to it by rewriting the one-line file ``CURRENT`` atomically. So a
-rebuild never deletes anything before the new index is complete, and processes that are
-answering questions keep reading the old generation until the switch, then follow it on
-their next question (:class:`Pointer`). Generation 0 is the layout of stores that were
-never rebuilt this way: manifest and keyword index at the top of the folder.
+A store folder holds the Chroma database (``chroma/``, when embedded), the uploads
+(``uploads/``: files the UI received; they belong to the store, not to a generation, so a
+rebuild indexes them again), and the manifest and keyword index of its *current
+generation*. ``assistant index --rebuild`` builds a whole new generation beside the current
+one (``gen-N/``, with a Chroma collection of its own) and switches to it by rewriting the
+one-line file ``CURRENT`` atomically. So a rebuild never deletes anything before the new
+index is complete, and processes that are answering questions keep reading the old
+generation until the switch, then follow it on their next question (:class:`Pointer`).
+Generation 0 is the layout of stores that were never rebuilt this way: manifest and
+keyword index at the top of the folder.
 """
 
 from __future__ import annotations
@@ -22,6 +24,11 @@ from assistant.kernel.errors import StoreError
 
 CURRENT = "CURRENT"
 _GEN_DIR = re.compile(r"gen-(\d+)$")
+
+
+def uploads_dir(store_dir: str | Path) -> Path:
+    """The store's folder of uploaded files (outside every generation)."""
+    return Path(store_dir) / "uploads"
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.kernel.records import Article, Chunk, DatedSpan
+from assistant.kernel.records import Article, Chunk, DatedSpan, RemovedArticle
 from assistant.storage.manifest_schema import (
     ArticleMeta,
     Centroids,
@@ -135,6 +135,18 @@ class Manifest:
         """doc_id -> the file it was read from (absolute; see ``manifest_schema._absolute_paths``)."""
         with self._lock:
             return dict(self.db.execute("SELECT doc_id, path FROM docs").fetchall())
+
+    def as_removed(self, doc_ids: Iterable[str] | None = None) -> list[RemovedArticle]:
+        """Articles ``doc_ids`` (default: every finished one) as a report names them once they
+        left the index: id, title and file."""
+        query = "SELECT doc_id, title, path FROM docs"
+        with self._lock:
+            if doc_ids is None:
+                rows = self.db.execute(query + " WHERE state='done' ORDER BY doc_id").fetchall()
+            else:
+                rows = [r for d in sorted(set(doc_ids))
+                        if (r := self.db.execute(query + " WHERE doc_id=?", (d,)).fetchone())]
+        return [RemovedArticle(*r) for r in rows]
 
     def pending(self) -> list[str]:
         with self._lock:
