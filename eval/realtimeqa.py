@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -52,7 +53,17 @@ DEFINITIONS = {
     "cited_passages_contain": "it occurs in the text of a cited passage (the key metric)",
     "gold_cited": "a gold URL is among the cited doc ids (questions with a gold article)",
     "abstained": "share of questions answered with the abstention text",
+    "where the points go": "each question in one group: correct (the answer holds the correct "
+                           "choice); wrong sentence (a retrieved passage holds it, the answer "
+                           "does not: of these, 'in a cited passage' quoted the right passage's "
+                           "wrong sentence); needless abstention (abstained though a retrieved "
+                           "passage holds it); retrieval miss (no retrieved passage holds it)",
+    "cut mid-name": "a cited quote ends at a title or an initial (\"Gov.\", \"J.\"): the "
+                    "sentence splitter cut a name",
 }
+# Titles and initials that end a quote only when a sentence was split inside a name.
+_CUT = re.compile(r"(?:^|\s)(?:Mr|Mrs|Ms|Dr|St|Gen|Gov|Sen|Rep|Prof|Lt|Col|Capt|Sgt|Adm|Rev|"
+                  r"Maj|Cmdr|Atty|Supt|Pres|[A-Z])\.[\"”’)]*$")
 
 
 @dataclass(frozen=True)
@@ -146,8 +157,36 @@ def score_question(q: Question, answer: Any, ranks: dict[str, list[str]],
         "ask_is_fused_prefix": [p.chunk_id for p in answer.retrieved]
         == ranks["fused"][: len(answer.retrieved)],
         "cited": [c.doc_id for c in answer.citations],
+        "cut_mid_name": float(any(_CUT.search(c.quote) for c in cites)),
     })
+    row["group"] = group(row)
     return row
+
+
+GROUPS = ("correct", "wrong sentence", "needless abstention", "retrieval miss")
+
+
+def group(row: dict[str, Any]) -> str:
+    """Where a question's point went (``DEFINITIONS['where the points go']``)."""
+    if row["answer_contains"]:
+        return "correct"
+    if not row["retrieved_contain"]:
+        return "retrieval miss"
+    return "needless abstention" if row["abstained"] else "wrong sentence"
+
+
+def losses(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """Shares of all questions per group, with the sub-shares the issue tracks."""
+    n = len(rows) or 1
+    out = {g: round(sum(r["group"] == g for r in rows) / n, 4) for g in GROUPS}
+    out["wrong sentence, in a cited passage"] = round(sum(
+        r["group"] == "wrong sentence" and bool(r["cited_passages_contain"]) for r in rows) / n, 4)
+    out["retrieval miss, abstained"] = round(sum(
+        r["group"] == "retrieval miss" and bool(r["abstained"]) for r in rows) / n, 4)
+    answered = [r for r in rows if not r["abstained"]]
+    out["cut mid-name (of answers)"] = round(
+        sum(r["cut_mid_name"] for r in answered) / (len(answered) or 1), 4)
+    return out
 
 
 def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -166,7 +205,7 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     answers["gold_cited"] = mean("gold_cited", True)
     return {"questions": len(rows), "with_gold": sum(r["has_gold"] for r in rows),
             "modes": modes, "answers": answers,
-            "ask_is_fused_prefix": mean("ask_is_fused_prefix"),
+            "ask_is_fused_prefix": mean("ask_is_fused_prefix"), "losses": losses(rows),
             "latency": {f"p{p}": round(percentile(secs, p), 4) for p in (50, 95)}}
 
 
@@ -265,6 +304,9 @@ def markdown(result: dict[str, Any]) -> str:
               f"{s['ask_is_fused_prefix']:.0%} of questions.", "", "## Answers", "",
               "| metric | value |", "|---|---|"]
     lines += [f"| {k} | {v:.3f} |" for k, v in s["answers"].items()]
+    lines += ["", "Where the points go (shares of all questions):", "", "| group | share |",
+              "|---|---|"]
+    lines += [f"| {k} | {v:.3f} |" for k, v in s.get("losses", {}).items()]
     if result.get("published"):
         lines += ["", "The benchmark's own generations for the same questions, scored the same way "
                   "(`dev-baselines/`, given the same search results):", "",

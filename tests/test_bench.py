@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from eval.realtimeqa import load_weeks, published_baselines, realtimeqa
+from eval.realtimeqa import group, load_weeks, losses, published_baselines, realtimeqa
 
 ROOT = Path(__file__).resolve().parents[1]
 WEEK = "20220107"
@@ -117,6 +117,36 @@ def test_realtimeqa_end_to_end(tmp_path: Path, embedder: Any) -> None:
     assert realtimeqa(args, model=embedder) == 0
     again = json.loads((out / "realtimeqa.json").read_text())["summary"]
     assert again["modes"] == s["modes"] and again["answers"] == s["answers"]
+
+
+def test_each_question_loses_its_point_in_one_named_place() -> None:
+    def row(contains: bool, retrieved: bool, abstained: bool, cited_passage: bool = False,
+            cut: bool = False) -> dict[str, Any]:
+        r = {"answer_contains": float(contains), "retrieved_contain": float(retrieved),
+             "abstained": abstained, "cited_passages_contain": float(cited_passage),
+             "cut_mid_name": float(cut)}
+        return r | {"group": group(r)}
+
+    rows = [row(True, True, False), row(False, True, False, cited_passage=True, cut=True),
+            row(False, True, False), row(False, True, True), row(False, False, True),
+            row(False, False, False)]
+    assert [r["group"] for r in rows] == ["correct", "wrong sentence", "wrong sentence",
+                                          "needless abstention", "retrieval miss", "retrieval miss"]
+    shares = losses(rows)
+    assert sum(shares[g] for g in ("correct", "wrong sentence", "needless abstention",
+                                   "retrieval miss")) == pytest.approx(1.0)
+    assert shares["wrong sentence, in a cited passage"] == pytest.approx(1 / 6, abs=1e-3)
+    assert shares["retrieval miss, abstained"] == pytest.approx(1 / 6, abs=1e-3)
+    assert shares["cut mid-name (of answers)"] == pytest.approx(1 / 4, abs=1e-3)
+
+
+def test_a_quote_cut_inside_a_name_is_counted() -> None:
+    from eval.realtimeqa import _CUT
+
+    assert _CUT.search("The state will invite Florida Gov.")
+    assert _CUT.search("The speech was given by John F.”")
+    assert not _CUT.search("Troops will stay in the U.S.")
+    assert not _CUT.search("The vote was held on Tuesday.")
 
 
 def test_the_read_path_fuses_its_two_rankings_in_one_place(seeds_assistant: Any) -> None:
