@@ -31,7 +31,9 @@ _DERIVED_FROM = (cleaning.__file__, titles.__file__, dates.__file__, chunking.__
 def clean(raw: RawArticle, settings: Settings) -> Article:
     """Clean one article and hash what its chunks depend on."""
     cleaned = cleaning.clean_article(raw)
-    signature = f"{settings.chunk_chars}/{settings.chunk_overlap_sentences}"
+    # the sentence splitter's data is part of what chunks derive from: an article whose
+    # cleaned text is unchanged is still cut again when the abbreviations change
+    signature = f"{settings.chunk_chars}/{settings.chunk_overlap_sentences}/{text.splitter_stamp()}"
     content_hash = text_hash(
         "\x1f".join([cleaned.title, cleaned.text, cleaned.source or "", raw.url or "",
                      cleaned.published or "", signature])
@@ -51,13 +53,14 @@ def prepare(article: Article, settings: Settings) -> tuple[Article, list[Chunk]]
 
 def fingerprint(settings: Settings) -> str:
     """Hash of what, besides the article itself, its stored text and chunks depend on: the
-    chunking settings, the code in ``_DERIVED_FROM``, and the Unicode and NLTK versions."""
+    chunking settings, the code in ``_DERIVED_FROM``, the sentence splitter's news
+    abbreviations, and the Unicode and NLTK versions."""
     try:
         punkt = metadata.version("nltk")
     except metadata.PackageNotFoundError:
         punkt = "?"
     parts = [f"{settings.chunk_chars}/{settings.chunk_overlap_sentences}",
-             unicodedata.unidata_version, punkt]
+             unicodedata.unidata_version, punkt, text.splitter_stamp()]
     for source in _DERIVED_FROM:
         try:
             parts.append(text_hash(Path(source).read_text(encoding="utf-8")) if source else "?")

@@ -249,3 +249,44 @@ def test_the_fingerprint_reads_the_code_every_chunk_derives_from(monkeypatch: py
     monkeypatch.setattr(Path, "read_text", reading)
     prepare.fingerprint(Settings())
     assert {"cleaning.py", "dates.py", "text.py", "chunking.py", "prepare.py"} <= set(read)
+
+
+def test_new_splitter_abbreviations_recut_unchanged_articles_without_embedding_them_again(
+        make_assistant, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The news abbreviations decide where sentences end: when they change, an article whose
+    text did not change is cut again (its sentences no longer end inside a name); chunks whose
+    text is the same keep their vectors."""
+    from assistant.kernel import text
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "summit.txt").write_text(
+        "Title: Summit invitation\n\nThe state will invite Florida Gov. Ron DeSantis to the "
+        "summit in May, organisers said on Monday. The summit draws leaders from twelve states "
+        "every year.\n", encoding="utf-8")
+    words = tmp_path / "abbreviations.txt"
+
+    def use(abbreviations: str) -> None:
+        words.write_text(abbreviations, encoding="utf-8")
+        monkeypatch.setattr(text, "NEWS_ABBREVIATIONS", words)
+        text.news_abbreviations.cache_clear()
+        text._punkt.cache_clear()
+
+    def sentences(a) -> list[str]:  # type: ignore[no-untyped-def]
+        doc = a.document("summit")
+        return [doc.text[s:e] for s, e in text.split_sentences(doc.text)]
+
+    try:
+        use("sgt\n")
+        a = make_assistant()
+        assert a.index([folder]).added == 1
+        assert sentences(a)[0].endswith("Florida Gov.")  # cut inside the name
+        use("gov\nsgt\n")
+        report = a.index([folder])
+        assert (report.updated, report.unchanged, report.embedded) == (1, 0, 0)  # same chunk text
+        assert sentences(a)[0].endswith("organisers said on Monday.")
+        assert "Ron DeSantis" in a.ask("Whom will the state invite to the summit?").text
+        assert a.index([folder]).unchanged == 1  # and then stable
+    finally:
+        text.news_abbreviations.cache_clear()
+        text._punkt.cache_clear()

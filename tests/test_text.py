@@ -63,6 +63,18 @@ def test_an_abbreviation_does_not_end_a_sentence(text: str) -> None:
     assert split_sentences(text) == [(0, len(text))]
 
 
+@pytest.mark.parametrize("text", [
+    "The state will invite Florida Gov. Ron DeSantis to the summit.",
+    "Army Sgt. Maria Lopez and Cpl. Dan Reyes were honoured on Monday.",
+    "U.S. Sens. Jack Reed and Sheldon Whitehouse wrote to the agency.",
+    "The Yankees signed J.D. Martinez, the designated hitter, on Friday."])
+def test_a_title_or_initials_before_a_name_do_not_end_a_sentence(text: str) -> None:
+    """The news abbreviations Punkt learned from the training weeks (``train/punkt.py``): the
+    English tables alone cut each of these inside the name."""
+    assert split_sentences(text) == [(0, len(text))]
+    assert split_sentences(f"{text} The next sentence starts here.")[0] == (0, len(text))
+
+
 def test_both_splitters_end_a_sentence_at_a_line_break() -> None:
     text = "First line without a stop\nSecond line. Third one."
     assert quick_sentences(text) == ["First line without a stop", "Second line.", "Third one."]

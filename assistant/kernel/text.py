@@ -127,8 +127,13 @@ _LINE = re.compile(r"[^\n]+")
 _MAX_SENTENCE = 1200
 
 
+# Abbreviations of today's news that the English tables lack ("Gov.", "Capt."), learned by
+# Punkt from the training weeks (``train/punkt.py``; model card beside the file).
+NEWS_ABBREVIATIONS = Path(__file__).resolve().parents[1] / "models" / "punkt" / "abbreviations.txt"
+
+
 @lru_cache(maxsize=1)
-def _punkt() -> Any:
+def english_punkt() -> Any:
     """Punkt with the English tables llama-index ships (found as llama-index finds them), so
     nothing is downloaded."""
     import nltk
@@ -141,6 +146,33 @@ def _punkt() -> Any:
     if cache not in nltk.data.path:
         nltk.data.path.append(cache)
     return PunktTokenizer("english")
+
+
+@lru_cache(maxsize=1)
+def news_abbreviations() -> frozenset[str]:
+    """The abbreviations added to the English tables (none when the file is missing)."""
+    if not NEWS_ABBREVIATIONS.is_file():
+        return frozenset()
+    lines = NEWS_ABBREVIATIONS.read_text(encoding="utf-8").splitlines()
+    return frozenset(w.strip() for w in lines if w.strip())
+
+
+def splitter_stamp() -> str:
+    """What, besides this code, decides where sentences end: part of every article's content
+    hash, so a store re-cuts its articles when the abbreviations change."""
+    return "punkt+" + ",".join(sorted(news_abbreviations()))
+
+
+@lru_cache(maxsize=1)
+def _punkt() -> Any:
+    """The English tables plus the news abbreviations (a separate tokenizer: the English one
+    stays as shipped, for training)."""
+    from nltk.tokenize.punkt import PunktTokenizer
+
+    english_punkt()  # makes the tables findable
+    tokenizer = PunktTokenizer("english")
+    tokenizer._params.abbrev_types.update(news_abbreviations())
+    return tokenizer
 
 
 def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
