@@ -50,7 +50,7 @@ class ModelProcess:
         self.path, self.threads, self.context = path, threads, context
         self.start_timeout = start_timeout
         self.key = secrets.token_hex(16)
-        self.log = Path(tempfile.gettempdir()) / f"news-assistant-model-{os.getpid()}.log"
+        self.log = Path(tempfile.gettempdir()) / f"news-assistant-model-{os.getpid()}-{path.stem}.log"
         self._proc: subprocess.Popen[str] | None = None
         self._url = ""
         self._failed = False  # a child died or did not start: keep its log
@@ -134,19 +134,21 @@ class ModelProcess:
 
 
 def _read_port(proc: subprocess.Popen[str], out: IO[str], deadline: float) -> int | None:
-    """The port the child reports, or None if it died or stayed silent past ``deadline``."""
+    """The port the child reports, or None if it died or stayed silent past ``deadline``.
+    The reader then drains the child's stdout for good, so a chatty child never blocks."""
     found: list[int] = []
+    ready = threading.Event()
 
     def read() -> None:
         for line in out:
-            if line.startswith(READY):
+            if not found and line.startswith(READY):
                 found.append(int(line[len(READY):]))
-                return
+                ready.set()
+        ready.set()  # the child closed its stdout: it is gone
 
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    while reader.is_alive() and proc.poll() is None and time.monotonic() < deadline:
-        reader.join(0.05)
+    threading.Thread(target=read, daemon=True).start()
+    while not ready.wait(0.05) and proc.poll() is None and time.monotonic() < deadline:
+        pass
     return found[0] if found else None
 
 
