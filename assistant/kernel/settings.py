@@ -158,7 +158,8 @@ class Settings(BaseSettings):
         None, description="API key for the OpenAI-compatible server (never logged)."
     )
     llm_max_tokens: int = Field(160, ge=8, le=4096, description="Most tokens an LLM answer uses.")
-    llm_timeout: float = Field(120.0, gt=0, description="Seconds to wait for an LLM answer.")
+    llm_timeout: float = Field(120.0, gt=0, description="Seconds to wait for an LLM answer (and for "
+                               "the local model's process to start).")
 
     @field_validator("answerer")
     @classmethod
