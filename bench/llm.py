@@ -20,20 +20,16 @@ from pathlib import Path
 from typing import Any
 
 from bench.measure import log, machine
+from eval.metrics import percentile
+from eval.schema import load_items
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def questions(limit: int) -> list[str]:
     """The seed eval's distinct questions, in file order."""
-    rows = [json.loads(line) for line in (ROOT / "eval" / "seeds.jsonl").read_text().splitlines()
-            if line.strip()]
-    return list(dict.fromkeys(r["question"] for r in rows))[:limit]
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+    items = load_items(ROOT / "eval" / "seeds.jsonl")
+    return list(dict.fromkeys(item.question for item in items))[:limit]
 
 
 def run(store: Path, asked: Sequence[str]) -> dict[str, Any]:
@@ -53,8 +49,8 @@ def run(store: Path, asked: Sequence[str]) -> dict[str, Any]:
         log(f"{rows[-1]['seconds']:6.2f}s  {question[:70]}")
     warm = [float(r["seconds"]) for r in rows[1:] if r["generated"]]
     return {"machine": machine(), "first_question_s": rows[0]["seconds"],
-            "warm": {"questions": len(warm), "p50_s": percentile(warm, 0.5),
-                     "p95_s": percentile(warm, 0.95), "mean_s": round(sum(warm) / len(warm), 3)},
+            "warm": {"questions": len(warm), "p50_s": round(percentile(warm, 50), 3),
+                     "p95_s": round(percentile(warm, 95), 3), "mean_s": round(sum(warm) / len(warm), 3)},
             "answers": rows}
 
 
