@@ -61,9 +61,10 @@ DEFINITIONS = {
     "cut mid-name": "a cited quote ends at a title or an initial (\"Gov.\", \"J.\"): the "
                     "sentence splitter cut a name",
 }
-# Titles and initials that end a quote only when a sentence was split inside a name.
-_CUT = re.compile(r"(?:^|\s)(?:Mr|Mrs|Ms|Dr|St|Gen|Gov|Sen|Rep|Prof|Lt|Col|Capt|Sgt|Adm|Rev|"
-                  r"Maj|Cmdr|Atty|Supt|Pres|[A-Z])\.[\"”’)]*$")
+# Titles and initials that end a sentence only when it was split inside a name ("… invite
+# Florida Gov." + "Ron DeSantis …"); also what train/punkt.py counts in whole articles.
+CUT_INSIDE_NAME = re.compile(r"(?:^|\s)(?:Mr|Mrs|Ms|Dr|St|Gen|Gov|Sen|Rep|Prof|Lt|Col|Capt|Sgt|"
+                             r"Adm|Rev|Maj|Cmdr|Cpl|Brig|Atty|Supt|Pres|[A-Z])\.[\"”’)]*$")
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,7 @@ def score_question(q: Question, answer: Any, ranks: dict[str, list[str]],
         "ask_is_fused_prefix": [p.chunk_id for p in answer.retrieved]
         == ranks["fused"][: len(answer.retrieved)],
         "cited": [c.doc_id for c in answer.citations],
-        "cut_mid_name": float(any(_CUT.search(c.quote) for c in cites)),
+        "cut_mid_name": float(any(CUT_INSIDE_NAME.search(c.quote) for c in cites)),
     })
     row["group"] = group(row)
     return row

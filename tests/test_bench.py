@@ -141,12 +141,12 @@ def test_each_question_loses_its_point_in_one_named_place() -> None:
 
 
 def test_a_quote_cut_inside_a_name_is_counted() -> None:
-    from eval.realtimeqa import _CUT
+    from eval.realtimeqa import CUT_INSIDE_NAME
 
-    assert _CUT.search("The state will invite Florida Gov.")
-    assert _CUT.search("The speech was given by John F.”")
-    assert not _CUT.search("Troops will stay in the U.S.")
-    assert not _CUT.search("The vote was held on Tuesday.")
+    assert CUT_INSIDE_NAME.search("The state will invite Florida Gov.")
+    assert CUT_INSIDE_NAME.search("The speech was given by John F.”")
+    assert not CUT_INSIDE_NAME.search("Troops will stay in the U.S.")
+    assert not CUT_INSIDE_NAME.search("The vote was held on Tuesday.")
 
 
 def test_the_read_path_fuses_its_two_rankings_in_one_place(seeds_assistant: Any) -> None:

@@ -25,6 +25,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from assistant.kernel.records import RawArticle
+from eval.realtimeqa import CUT_INSIDE_NAME
 from index.cleaning import clean_article
 from train.weeks import weeks
 
@@ -35,13 +36,13 @@ _SHAPE = re.compile(r"(?:[a-z]-)?[a-z]{1,4}(?:\.[a-z]{1,3})*")
 MIN_COUNT = 8  # times "word." occurs in the corpus: rarer ones are noise of one article
 
 
-def articles(folder: Path, max_chars: int) -> Iterator[str]:
-    """Cleaned texts of the training weeks' search results, each URL once, newest week first
-    (closest to the news the assistant will read), up to ``max_chars`` characters."""
+def cleaned_texts(files: Sequence[Path], max_chars: int | None = None) -> Iterator[str]:
+    """Cleaned texts of the search results (and gold articles) in RealTime QA ``files``, in
+    their order, each URL once, up to ``max_chars`` characters."""
     seen: set[str] = set()
     total = 0
-    for stamp in reversed(weeks(folder)):
-        with open(folder / f"{stamp}_gcs.jsonl", encoding="utf-8") as handle:
+    for path in files:
+        with open(path, encoding="utf-8") as handle:
             for line in handle:
                 for hit in (json.loads(line).get("search_result") or []) if line.strip() else []:
                     url, text = hit.get("url"), hit.get("text") or ""
@@ -52,20 +53,20 @@ def articles(folder: Path, max_chars: int) -> Iterator[str]:
                                                        title=hit.get("title") or None)).text
                     total += len(cleaned)
                     yield cleaned
-                    if total >= max_chars:
+                    if max_chars is not None and total >= max_chars:
                         return
 
 
-def _held_out(folder: Path) -> Iterator[str]:
-    """Cleaned article texts of any RealTime QA weeks (gold and search results), each URL once."""
-    seen: set[str] = set()
-    for path in sorted([*folder.glob("*_gcs.jsonl"), *folder.glob("*_gold.jsonl")]):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            for hit in (json.loads(line).get("search_result") or []) if line.strip() else []:
-                url, text = hit.get("url"), hit.get("text") or ""
-                if url and url not in seen and len(text) >= 200:
-                    seen.add(url)
-                    yield clean_article(RawArticle(doc_id=url, text=text, url=url)).text
+def training_texts(folder: Path, max_chars: int) -> Iterator[str]:
+    """The training weeks' search results, newest week first (closest to the news the
+    assistant will read); ``weeks`` refuses the dev weeks."""
+    return cleaned_texts([folder / f"{stamp}_gcs.jsonl" for stamp in reversed(weeks(folder))],
+                         max_chars)
+
+
+def held_out_texts(folder: Path) -> Iterator[str]:
+    """Any weeks' gold and search-result articles, to measure on."""
+    return cleaned_texts(sorted([*folder.glob("*_gcs.jsonl"), *folder.glob("*_gold.jsonl")]))
 
 
 def learn(texts: Sequence[str]) -> list[str]:
@@ -84,12 +85,6 @@ def learn(texts: Sequence[str]) -> list[str]:
                   if a not in known and _SHAPE.fullmatch(a) and counts[a] >= MIN_COUNT)
 
 
-# A sentence that ends with a title or an initial, followed by a capitalised word, was cut
-# inside a name ("... invite Florida Gov." + "Ron DeSantis to ...").
-_TITLE_CUT = re.compile(r"(?:^|\s)(?:Mr|Mrs|Ms|Dr|St|Gen|Gov|Sen|Rep|Prof|Lt|Col|Capt|Sgt|Adm|Rev|"
-                        r"Maj|Cmdr|Cpl|Brig|Atty|Supt|Pres|[A-Z])\.$")
-
-
 def measure(texts: Sequence[str]) -> dict[str, dict[str, int]]:
     """Sentences, cuts inside a name, and sentence ends, by the English tables alone and with
     the news abbreviations, over ``texts`` (never ones the abbreviations were learned from)."""
@@ -103,7 +98,7 @@ def measure(texts: Sequence[str]) -> dict[str, dict[str, int]]:
             parts = [t[a:b] for a, b in spans]
             sentences += len(parts)
             cuts += sum(1 for a, b in pairwise(parts)
-                        if _TITLE_CUT.search(a) and b[:1].isupper())
+                        if CUT_INSIDE_NAME.search(a) and b[:1].isupper())
         out[name] = {"sentences": sentences, "cuts_inside_names": cuts}
     return out
 
@@ -117,11 +112,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                    "weeks: nothing was learned from them); no training")
     args = p.parse_args(argv)
     if args.measure:
-        texts = list(_held_out(Path(args.measure)))
+        texts = list(held_out_texts(Path(args.measure)))
         print(json.dumps({"articles": len(texts), **measure(texts)}, indent=1))
         return 0
     started = time.perf_counter()
-    texts = list(articles(Path(args.data), args.max_chars))
+    texts = list(training_texts(Path(args.data), args.max_chars))
     found = learn(texts)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
