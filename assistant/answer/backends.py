@@ -118,8 +118,9 @@ class LocalBackend:
         self.process = ModelProcess(path, threads, CONTEXT_TOKENS, start_timeout=timeout)
         self.lock = threading.Lock()  # the model writes one answer at a time
         self._connecting = threading.Lock()
-        self._client: OpenAIBackend | None = None
-        self._http: Any = None  # an httpx.Client to the same child
+        self._client: OpenAIBackend | None = None  # both for the child at ``self._url``
+        self._http: Any = None  # an httpx.Client: one kept-alive connection for token counts
+        self._url = ""
         self._bos = 0  # tokens the server's count adds to any text (the BOS token)
 
     def _connect(self) -> OpenAIBackend:
@@ -127,13 +128,16 @@ class LocalBackend:
 
         with self._connecting:
             url = self.process.url()  # starts the child if it is not running
-            if self._client is None or self._client.where != url:
-                self._http = httpx.Client(  # one kept-alive connection for token counts
+            if self._client is None or url != self._url:  # a new child: new connections
+                if self._http is not None:
+                    self._http.close()
+                self._http = httpx.Client(
                     base_url=url.removesuffix("/v1"), timeout=self.timeout,
                     headers={"Authorization": f"Bearer {self.process.key}"})
                 self._bos = self._post_count("")
                 self._client = OpenAIBackend(url, self.process.key, "local", self.max_tokens,
                                              self.timeout, extra=GREEDY)
+                self._url = url
             return self._client
 
     def count(self, text: str) -> int:
@@ -168,6 +172,8 @@ class LocalBackend:
                 raise
 
     def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
         self.process.close()
 
 
