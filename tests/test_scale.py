@@ -89,6 +89,29 @@ def _corpus(folder: Path, articles: int) -> Path:
     return folder
 
 
+def _kill_an_embedding_actor(run: subprocess.Popen[str], after: float) -> None:
+    """SIGKILL one embedding actor ``after`` seconds into embedding.
+
+    Actors come and go between the run's embedding batches, so the victim is whichever actor is
+    alive once ``after`` has passed, not one seen earlier.
+    """
+    deadline = time.monotonic() + 180
+    started: float | None = None
+    while True:
+        assert run.poll() is None, "the index run ended before an embedding actor could be killed"
+        assert time.monotonic() < deadline, "no embedding actor to kill within 180 s"
+        actors = embedding_actors()
+        if actors and started is None:
+            started = time.monotonic()
+        if actors and started is not None and time.monotonic() - started >= after:
+            try:
+                os.kill(actors[0], signal.SIGKILL)
+                return
+            except ProcessLookupError:  # it ended between pgrep and kill: take the next one
+                pass
+        time.sleep(0.2)
+
+
 def test_a_killed_ray_worker_leaves_a_complete_or_repairable_store(
         cluster: LocalCluster, tmp_path: Path, embedder: object) -> None:
     corpus = _corpus(tmp_path / "towns", 120)
@@ -98,13 +121,7 @@ def test_a_killed_ray_worker_leaves_a_complete_or_repairable_store(
         [sys.executable, "-m", "assistant.app.cli", "--store-dir", str(store), "index", str(corpus),
          "--ray", cluster.address], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True)
-    deadline = time.monotonic() + 180
-    while not embedding_actors():
-        assert run.poll() is None and time.monotonic() < deadline, "no embedding actor started"
-        time.sleep(0.2)
-    time.sleep(2)  # mid-batch
-    victim = embedding_actors()[0]
-    os.kill(victim, signal.SIGKILL)
+    _kill_an_embedding_actor(run, after=2.0)  # mid-batch
     _, err = run.communicate(timeout=600)
     assert "Traceback" not in err, err[-3000:]
     if run.returncode != 0:  # failing is allowed, failing unclearly or half-written is not
