@@ -9,7 +9,7 @@ import random
 import pytest
 
 from assistant.check.compare import fact_differences
-from train import rerank_data, verify_data
+from train import cloze_data, rerank_data, verify_data
 from train.weeks import Doc, Question
 
 SENTENCES = [
@@ -87,22 +87,26 @@ def test_pairs_are_half_positive_and_never_leave_the_claim_in_the_passage_as_a_n
     assert all(p.claim not in p.passage for p in negatives)
 
 
-def test_reranker_group_puts_the_answer_sentence_against_its_neighbour_and_topical_ones(
+def test_reranker_group_puts_the_answer_sentence_against_its_neighbour_and_restating_ones(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(rerank_data, "GROUP", 4)
+    monkeypatch.setattr(rerank_data, "GROUP", 5)
     q = Question("q1", "20230106", "Which bridge did the Kestrel Harbor council vote to close?",
                  ["Old Mill bridge", "the old bridge", "Harbor tunnel", "Ferry pier"], 1, "",
-                 ["https://example.test/bridge"])
+                 ["https://example.test/bridge", "https://example.test/budget"])
     later = "The Kestrel council will vote on next year's budget in December."
-    doc = _doc([*SENTENCES, later])
-    groups = list(rerank_data.groups(q, {q.urls[0]: doc}, random.Random(0), ["Unrelated."]))
+    elsewhere = "Budget talks in Kestrel went on late into the night, members said."
+    docs = {q.urls[0]: _doc([*SENTENCES, later]),
+            q.urls[1]: Doc(q.urls[1], "Budget", elsewhere, [elsewhere], [elsewhere])}
+    groups = list(rerank_data.groups(q, docs, random.Random(0), ["Unrelated."]))
     sentence = [g for g in groups if g.unit == "sentence"]
     assert len(sentence) == 1
     group = sentence[0]
     assert group.texts[0] == SENTENCES[0] and group.kinds[0] == "pos"
     kinds = dict(zip(group.texts, group.kinds, strict=True))
     assert kinds[SENTENCES[1]] == "neighbour"  # the answer is in the sentence before it
-    assert kinds[later] == "topical"  # about the council's vote, without the answer
+    # the answer's own article retelling the council's vote without the answer: the sentence an
+    # answer must not quote instead; another article's sentence about the town is only topical
+    assert kinds[later] == "restating" and kinds[elsewhere] == "topical"
     assert not any(rerank_data.states(t, q.correct) for t in group.texts[1:])
 
 
@@ -132,3 +136,31 @@ def test_dev_weeks_are_refused(tmp_path) -> None:  # type: ignore[no-untyped-def
     (tmp_path / "20220617_qa.jsonl").write_text("")
     with pytest.raises(SystemExit, match="dev weeks"):
         weeks(tmp_path)
+
+
+def test_cloze_groups_ask_for_a_masked_name_that_only_another_outlets_sentence_states(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cloze_data, "GROUP", 4)
+    one = ["Kestrel Harbor Mayor Ana Ortiz announced on Tuesday that the old swing bridge "
+           "will close in March.",
+           "The council approved the closure after a long debate about repair costs."]
+    other = ["The old swing bridge in Kestrel Harbor will close in March, Mayor Ana Ortiz "
+             "said on Tuesday.",
+             "The swing bridge closure in Kestrel Harbor follows a debate about repair costs.",
+             "The bridge was built in 1931 and carries about 12,000 cars a day.",
+             "Ferries will run every 20 minutes while the bridge is shut.",
+             "Drivers in Kestrel Harbor face longer trips during the March closure.",
+             "Residents gathered at the town hall on Tuesday evening.",
+             "The mayor's office said the closure would last a year."]
+    docs = [Doc("https://a.test/1", "Bridge to close", " ".join(one), one, [" ".join(one)]),
+            Doc("https://b.test/2", "Bridge closure", " ".join(other), other, [" ".join(other)])]
+    groups = list(cloze_data.event_groups("e1", docs, random.Random(0), ["Unrelated sentence."]))
+    assert groups
+    for g in groups:
+        asked = [(s, n) for s in one + other for n in cloze_data.names(s)
+                 if cloze_data.mask(s, n) == g.query]
+        assert len(asked) == 1 and g.kinds[0] == "cloze"
+        sentence, name = asked[0]
+        assert g.texts[0] != sentence and rerank_data.states(g.texts[0], name)
+        assert (sentence in one) != (g.texts[0] in one)  # the answer is in the other outlet's article
+        assert not any(cloze_data.mentions(t, name) for t in g.texts[1:])

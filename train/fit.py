@@ -28,6 +28,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "assistant" / "models"
+CHECKPOINTS = ROOT / "train" / "checkpoints"  # one resumable file per model, kept in the repo
+CLOZE_SHARE = 1  # cross-article cloze groups added to the reranker's training, per quiz group
 VALIDATION_WEEKS = 8  # the last training weeks, held out for validation curves
 MAX_LEN = {"reranker": 160, "verifier": 160}  # tokens; training cost grows with them (2 CPU cores)
 # What the shipped models were trained with on 2 cores: the verifier ~50 minutes (~4.3 s a
@@ -42,7 +44,7 @@ def _pairs(name: str, data: Path, work: Path) -> tuple[list[Any], list[Any]]:
     cache = work / f"{name}-pairs.pkl"
     if cache.exists():
         return pickle.loads(cache.read_bytes())  # type: ignore[no-any-return]
-    from train import rerank_data, verify_data
+    from train import cloze_data, rerank_data, verify_data
     from train.weeks import load, weeks
 
     stamps = weeks(data)
@@ -59,7 +61,12 @@ def _pairs(name: str, data: Path, work: Path) -> tuple[list[Any], list[Any]]:
         urls = {u for q in part for u in q.urls}
         part_docs = {u: d for u, d in docs.items() if u in urls}
         if name == "reranker":  # groups: (query, texts, kinds, unit), texts[0] the positive
-            out.append([(g.query, g.texts, g.kinds, g.unit) for g in rerank_data.build(part, part_docs)])
+            found = rerank_data.build(part, part_docs)
+            if part is split[0]:  # validation stays quiz questions only, comparable across models
+                cloze = cloze_data.build(part, part_docs)
+                random.Random(13).shuffle(cloze)  # from every week, not the first ones
+                found += cloze[: CLOZE_SHARE * len(found)]
+            out.append([(g.query, g.texts, g.kinds, g.unit) for g in found])
         else:
             pairs = verify_data.build(part, part_docs)
             out.append([(p.passage, p.claim, p.label, p.kind) for p in pairs])
@@ -182,16 +189,18 @@ def train(name: str, data: Path, work: Path, epochs: float, batch: int, lr: floa
     warm = max(1, total // 10)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
-    ckpt = work / f"{name}-ckpt.pt"
+    ckpt = CHECKPOINTS / f"{name}.pt"
     step, earlier = 0, 0.0  # minutes spent by the runs this one resumes
     if ckpt.exists():  # resume
         state = torch.load(ckpt, weights_only=False)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["opt"])
+        if state.get("total") != total:
+            raise SystemExit(f"{ckpt} was saved by a run of {state.get('total')} steps, this one "
+                             f"has {total}: delete it to start over, or rerun with the same data")
+        model.load_state_dict({k: v.float() for k, v in state["weights"].items()}, strict=False)
         sched.load_state_dict(state["sched"])
         step = state["step"]
         earlier = state.get("minutes", 0.0)
-        print(f"resumed {name} at step {step}/{total}", flush=True)
+        print(f"resumed {name} at step {step}/{total} (fresh optimiser moments)", flush=True)
     log = work / f"{name}-log.jsonl"
     bce = torch.nn.BCEWithLogitsLoss()
     started = time.monotonic()
@@ -228,11 +237,7 @@ def train(name: str, data: Path, work: Path, epochs: float, batch: int, lr: floa
                 handle.write(json.dumps({"step": step, "loss": loss.item(), **metrics}) + "\n")
             print(f"{name} step {step}: " + json.dumps(
                 {k: v for k, v in metrics.items() if k != "by_kind"}), flush=True)
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(),
-                        "sched": sched.state_dict(), "step": step,
-                        "minutes": earlier + (time.monotonic() - started) / 60},
-                       ckpt.with_suffix(".tmp"))
-            os.replace(ckpt.with_suffix(".tmp"), ckpt)
+            _save(ckpt, model, sched, step, total, earlier + (time.monotonic() - started) / 60)
         if out_of_time:
             print(f"{name}: time limit reached at step {step}/{total}; run again to resume", flush=True)
             break
@@ -243,6 +248,21 @@ def train(name: str, data: Path, work: Path, epochs: float, batch: int, lr: floa
                   "max_len": max_len,
                   "lr": lr, "batch": batch, "epochs": epochs, "seed": seed})
     return export(name, model, tok, final, work)
+
+
+def _save(ckpt: Path, model: Any, sched: Any, step: int, total: int, minutes: float) -> None:
+    """The checkpoint a rerun resumes from: the trained weights in fp16 (the frozen word
+    embeddings are MiniLM's, reloaded from the package), the schedule and the step. It is one
+    file of about 22 MB in the repo, replaced at each save; the optimiser's moments are left
+    out (they would triple it) and rebuild within a few dozen steps of a resumed run."""
+    import torch
+
+    trained = {n for n, p in model.named_parameters() if p.requires_grad}
+    weights = {k: v.detach().half() for k, v in model.state_dict().items() if k in trained}
+    ckpt.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"weights": weights, "sched": sched.state_dict(), "step": step, "total": total,
+                "minutes": minutes}, ckpt.with_suffix(".tmp"))
+    os.replace(ckpt.with_suffix(".tmp"), ckpt)
 
 
 def export(name: str, model: Any, tok: Any, metrics: dict[str, Any], work: Path) -> Path:

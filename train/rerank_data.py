@@ -8,9 +8,11 @@ Texts are labelled by what they say, not by where they rank:
   at least two of its content words, or closely matches the quiz's evidence sentence), or
   the quiz's evidence sentence itself;
 - hard negatives, hardest first: sentences about the question that state a wrong choice,
-  the sentences just before and after a positive (the answer is in *this* sentence, not
-  the one next to it), sentences sharing the most question words without the answer,
-  and one sentence of another question's articles.
+  sentences of the positive's own article that restate the question (two or more of its
+  words, no answer: the sentence an answer must not quote instead), the sentence just
+  before or after a positive (the answer is in *this* sentence, not the one next to it),
+  sentences sharing the most question words without the answer, and one sentence of
+  another question's articles.
 Passage groups do the same with ~600-character chunks: a chunk holding a positive sentence
 against topical chunks without the correct choice.
 """
@@ -44,7 +46,8 @@ def states(text: str, choice: str) -> bool:
     return bool(phrase) and f" {phrase} " in stem_text(text)
 
 
-def _f1(a: set[str], b: set[str]) -> float:
+def f1(a: set[str], b: set[str]) -> float:
+    """Dice (F1) of two word sets: how much of each the other holds."""
     common = len(a & b)
     return 0.0 if not common else 2 * common / (len(a) + len(b))
 
@@ -69,8 +72,8 @@ def _question_words(q: Question) -> set[str]:
 def _negatives(pools: dict[str, list[str]], rng: random.Random, k: int) -> list[tuple[str, str]]:
     """``k`` negatives, hardest kinds first, each kind's texts in the order given."""
     out: list[tuple[str, str]] = []
-    quota = {"wrong_choice": 2, "neighbour": 2, "topical": k, "easy": 1}
-    for kind in ("wrong_choice", "neighbour", "topical", "easy"):
+    quota = {"wrong_choice": 2, "restating": 2, "neighbour": 1, "topical": k, "easy": 1}
+    for kind in ("wrong_choice", "restating", "neighbour", "topical", "easy"):
         texts = [t for t in pools.get(kind, []) if t not in {o for o, _ in out}]
         if kind != "topical":
             rng.shuffle(texts)
@@ -87,6 +90,7 @@ def groups(q: Question, docs: dict[str, Doc], rng: random.Random, other: list[st
     positives: list[tuple[str, str]] = []
     pools: dict[str, list[str]] = {"wrong_choice": [], "neighbour": [], "easy": list(other)}
     topical: list[tuple[int, str]] = []
+    restating: list[tuple[int, str]] = []  # topical sentences of an article holding a positive
     chunk_pos: list[str] = []
     chunk_neg: list[tuple[int, str]] = []
     for url in dict.fromkeys(q.urls):
@@ -94,13 +98,14 @@ def groups(q: Question, docs: dict[str, Doc], rng: random.Random, other: list[st
         if doc is None:
             continue
         found: list[str] = []
+        here: list[tuple[int, str]] = []
         for i, s in enumerate(doc.sentences):
             if not MIN_CHARS <= len(s) <= MAX_CHARS:
                 continue
             words = content_words(s)
             overlap = len(words & asked)
             if states(s, q.correct):
-                if overlap >= 2 or (evidence and _f1(words, evidence) >= 0.35):
+                if overlap >= 2 or (evidence and f1(words, evidence) >= 0.35):
                     positives.append((s, "pos"))
                     found.append(s)
                     for j in (i - 1, i + 1):
@@ -114,6 +119,9 @@ def groups(q: Question, docs: dict[str, Doc], rng: random.Random, other: list[st
                 pools["wrong_choice"].append(s)
             elif overlap >= 1:
                 topical.append((overlap, s))
+                here.append((overlap, s))
+        if found:
+            restating += [t for t in here if t[0] >= 2]
         for c in doc.chunks:
             if any(s in c for s in found):
                 chunk_pos.append(c)
@@ -128,6 +136,9 @@ def groups(q: Question, docs: dict[str, Doc], rng: random.Random, other: list[st
     rng.shuffle(topical)  # equal overlaps in random order, then the most overlapping first
     topical.sort(key=lambda t: -t[0])
     pools["topical"] = [s for _, s in topical[:20]]
+    rng.shuffle(restating)
+    restating.sort(key=lambda t: -t[0])
+    pools["restating"] = [s for _, s in restating[:6]]
     rng.shuffle(positives)
     seen: set[str] = set()
     for text, kind in positives:
