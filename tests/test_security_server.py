@@ -139,9 +139,23 @@ def test_login_opens_the_app_and_answers(cli_ui: CliServer) -> None:
         assert SEED_QUESTION in http.get("/").text
     client = Client(cli_ui.url, auth=(USER, PASSWORD), verbose=False, download_files=False,
                     analytics_enabled=False)
-    chat, *_ = client.predict(SEED_QUESTION, [], "", "", [], api_name="/respond")
+    chat, *_ = client.predict(SEED_QUESTION, [], "", "", [], False, api_name="/respond")
     parts = chat[-1]["content"]  # Gradio 6: a list of {"type": "text", "text": ...} parts
     assert 'class="cite"' in "".join(p["text"] for p in parts)
+    client.close()
+
+
+def test_the_named_api_asks_for_the_same_credentials_as_the_page(cli_ui: CliServer) -> None:
+    from gradio_client import Client
+
+    for wrong in ((USER, "wrong"), ("someone", PASSWORD)):
+        with pytest.raises(ValueError, match="Could not login"):
+            Client(cli_ui.url, auth=wrong, verbose=False, analytics_enabled=False)
+    with httpx.Client(base_url=cli_ui.url, timeout=30) as http:  # curl's route, no login
+        assert http.post("/gradio_api/call/ask", json={"data": [SEED_QUESTION]}).status_code == 401
+    client = Client(cli_ui.url, auth=(USER, PASSWORD), verbose=False, analytics_enabled=False)
+    answer = client.predict(SEED_QUESTION, api_name="/ask")
+    assert answer["citations"] and client.predict(api_name="/status")["articles"] == 5
     client.close()
 
 
@@ -238,8 +252,9 @@ def test_server_files_cannot_be_indexed_through_the_api(
     private.write_text("The vault code is 1234.\n")
     with ui_client(serve_ui, assistant) as http:
         for path in (str(private), "/etc/passwd"):
-            result = call_event(http, "upload", [[file_data(path, Path(path).name + ".txt")]])
-            assert not result["success"], result
+            for event in ("upload", "index"):  # the page's upload box and the API's /index
+                result = call_event(http, event, [[file_data(path, Path(path).name + ".txt")]])
+                assert not result["success"], (event, result)
     assert not (store / "uploads").exists() or not tree(store / "uploads")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -30,11 +31,13 @@ class Assistant:
     ``Assistant(store_dir="store")`` opens (or will create) the index in ``store_dir``;
     any other :class:`Settings` field can be passed as a keyword, or a whole
     ``settings=Settings(...)``. Heavy parts (model, Chroma) load on first use; pass
-    ``model=`` (an embedder) to share an already loaded model.
+    ``model=`` (an embedder) to share an already loaded model. ``llm=`` (any
+    ``llama_index.core.llms.LLM``) writes the answers in place of ``settings.answerer``,
+    verified sentence by sentence like the built-in LLM answerers.
     """
 
     def __init__(self, store_dir: str | Path | None = None, *, settings: Settings | None = None,
-                 model: Any = None, **overrides: Any) -> None:
+                 model: Any = None, llm: Any = None, **overrides: Any) -> None:
         base = settings or Settings()
         if store_dir is not None:
             overrides["store_dir"] = Path(store_dir)
@@ -42,6 +45,7 @@ class Assistant:
         self._lock = threading.RLock()
         self._embedder: Any = model  # share one loaded embedding model between assistants
         self._reader = StoreReader(self.settings, self.embedder)
+        self._llm = llm
         self._answerer: Answerer | None = None
         self._quoter: ExtractiveAnswerer | None = None
         self._judge: SupportJudge | None = None
@@ -57,12 +61,22 @@ class Assistant:
             return self._embedder
 
     def answerer(self) -> Answerer:
-        """The answerer ``settings.answerer`` names (created once)."""
+        """The answerer on the ``llm`` given, else the one ``settings.answerer`` names
+        (created once)."""
         with self._lock:
             if self._answerer is None:
-                self._answerer = make_answerer(self.settings, self._document_or_none,
-                                               lambda texts: self.embedder().embed(texts))
+                self._answerer = (self._llm_answerer(self._llm) if self._llm is not None else
+                                  make_answerer(self.settings, self._document_or_none,
+                                                self._embed))
             return self._answerer
+
+    def _llm_answerer(self, llm: Any) -> Answerer:
+        from assistant.answer.any_llm import llm_answerer
+
+        return llm_answerer(llm, self.settings, self._document_or_none, self._embed)
+
+    def _embed(self, texts: list[str]) -> Any:
+        return self.embedder().embed(texts)
 
     def _extractive(self) -> ExtractiveAnswerer:
         """The extractive answerer (the configured one, when it is extractive): its evidence
@@ -221,7 +235,7 @@ class Assistant:
             if self._judge is None:
                 from assistant.check.judges import make_judge
 
-                self._judge = make_judge(self.settings, lambda t: self.embedder().embed(t))
+                self._judge = make_judge(self.settings, self._embed)
             judge = self._judge
         return judge.judge(texts, claim)
 
@@ -255,6 +269,36 @@ class Assistant:
             first_date=dates[0] if dates else None, last_date=dates[-1] if dates else None,
             missing_vectors=missing,
         )
+
+    # --- llama-index conventions (assistant/app/llamaindex.py) --------------------------
+    def as_retriever(self, similarity_top_k: int | None = None, *, since: str | date | None = None,
+                     until: str | date | None = None, sources: Sequence[str] = (),
+                     include_undated: bool | None = None) -> Any:
+        """A llama-index ``BaseRetriever``: the ``similarity_top_k`` (default
+        ``Settings.top_k``) fused passages as ``NodeWithScore``s, with their provenance as
+        metadata (``doc_id``, ``start``, ``end``, ``title``, ``source``, ``published``,
+        ``cluster_id``); ``node.get_content()`` is the article's text ``[start:end]``."""
+        from assistant.app.llamaindex import NewsRetriever, filters_of
+
+        filters = filters_of(since, until, sources, include_undated, self.settings.include_undated)
+        return NewsRetriever(self, similarity_top_k or self.settings.top_k, filters)
+
+    def as_query_engine(self, llm: Any = None, **filters: Any) -> Any:
+        """A llama-index ``BaseQueryEngine``: the response text is the cited answer, its
+        ``source_nodes`` the cited passages, ``metadata["answer"]`` the :class:`Answer`.
+        Extractive with no ``llm``; with a llama-index LLM, generative and verified sentence
+        by sentence. ``filters`` are ``ask``'s (``since``, ``until``, ``sources``, ...)."""
+        from assistant.app.llamaindex import NewsQueryEngine
+
+        answerer = self._extractive() if llm is None else self._llm_answerer(llm)
+        return NewsQueryEngine(self._answering_with(answerer), filters)
+
+    def _answering_with(self, answerer: Answerer) -> Assistant:
+        """This assistant with another answerer: the same store, model and locks (a shallow
+        copy; close the original, not the copy)."""
+        twin = copy.copy(self)
+        twin._answerer = answerer
+        return twin
 
     def close(self) -> None:
         """Release the store (the model stays loaded)."""

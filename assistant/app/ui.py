@@ -6,6 +6,7 @@ answer is shown as its draft while the model writes, then replaced by the verifi
 answer (``Assistant.ask_stream``). ``build`` makes the app, ``launch`` serves it (and
 indexes the seed articles into an empty store as the server starts:
 :mod:`assistant.app.seeding`); uploads are saved and indexed by :mod:`assistant.app.uploads`.
+The same server serves the named HTTP API for programs (:mod:`assistant.app.api`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.app import access, html, page, render, uploads
+from assistant.app import access, api, html, page, render, uploads
 from assistant.app.seeding import SeedRun
 from assistant.kernel.answers import Answer
 from assistant.kernel.errors import AssistantError, NoIndexError, StoreError
@@ -284,18 +285,25 @@ def build(assistant: Assistant, first_run: SeedRun | None = None,
                    progress: Any = gr.Progress()) -> Outputs:  # noqa: B008
             return h.upload(paths, progress)
 
-        demo.load(startup, None, [status, outlets], show_progress="full", show_progress_on=status)
+        # The page's own events take and return HTML: hidden from the API, whose endpoints
+        # take and return data (assistant.app.api). The question box stays callable by name
+        # ("undocumented"), as the load benchmark drives it (bench/ui_load.py).
+        hidden: dict[str, Any] = {"api_visibility": "private"}
+        demo.load(startup, None, [status, outlets], show_progress="full", show_progress_on=status,
+                  **hidden)
         chat_inputs = [question, chat, session, since, until, outlets, undated]
         chat_outputs = [chat, session, panel, plain, question]
-        for trigger in (question.submit, ask.click):
-            trigger(h.respond, chat_inputs, chat_outputs).then(None, js=page.SCROLL_BOX_JS)
+        for trigger, seen in ((question.submit, "undocumented"), (ask.click, "private")):
+            trigger(h.respond, chat_inputs, chat_outputs, api_visibility=seen).then(
+                None, js=page.SCROLL_BOX_JS)
         for button, text in zip(example_buttons, examples, strict=True):
-            button.click(lambda t=text: t, None, question).then(
-                h.respond, chat_inputs, chat_outputs).then(None, js=page.SCROLL_BOX_JS)
-        clear.click(h.clear, session, [chat, session, panel, plain])
-        chat.clear(h.clear, session, [chat, session, panel, plain])  # the chat's own bin icon
+            button.click(lambda t=text: t, None, question, **hidden).then(
+                h.respond, chat_inputs, chat_outputs, **hidden).then(None, js=page.SCROLL_BOX_JS)
+        clear.click(h.clear, session, [chat, session, panel, plain], **hidden)
+        chat.clear(h.clear, session, [chat, session, panel, plain], **hidden)  # its own bin icon
         cite_go.click(h.show_citation, [cite_target, session], [panel, plain],
-                      js=page.READ_CITE_JS).then(None, js=page.SCROLL_MARK_JS)
+                      js=page.READ_CITE_JS, **hidden).then(None, js=page.SCROLL_MARK_JS)
         files.upload(upload, files, [upload_out, status, outlets, files],
-                     show_progress_on=upload_out)
+                     show_progress_on=upload_out, api_name="upload", **hidden)
+        api.add_endpoints(assistant, h.first_run)
     return demo  # type: ignore[no-any-return]
