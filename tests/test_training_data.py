@@ -97,7 +97,7 @@ def test_reranker_group_puts_the_answer_sentence_against_its_neighbour_and_resta
     elsewhere = "Budget talks in Kestrel went on late into the night, members said."
     docs = {q.urls[0]: _doc([*SENTENCES, later]),
             q.urls[1]: Doc(q.urls[1], "Budget", elsewhere, [elsewhere], [elsewhere])}
-    groups = list(rerank_data.groups(q, docs, random.Random(0), ["Unrelated."]))
+    groups = list(rerank_data.groups(q, docs, random.Random(0), ["Unrelated."], restating=2))
     sentence = [g for g in groups if g.unit == "sentence"]
     assert len(sentence) == 1
     group = sentence[0]
@@ -108,6 +108,11 @@ def test_reranker_group_puts_the_answer_sentence_against_its_neighbour_and_resta
     # answer must not quote instead; another article's sentence about the town is only topical
     assert kinds[later] == "restating" and kinds[elsewhere] == "topical"
     assert not any(rerank_data.states(t, q.correct) for t in group.texts[1:])
+    # the shipped model's recipe (restating=0) has no such kind: the same sentence is topical
+    plain = [g for g in rerank_data.groups(q, docs, random.Random(0), ["Unrelated."], restating=0)
+             if g.unit == "sentence"]
+    assert len(plain) == 1 and "restating" not in plain[0].kinds
+    assert dict(zip(plain[0].texts, plain[0].kinds, strict=True))[later] == "topical"
 
 
 def test_reranker_negatives_never_hold_the_distinctive_word_of_the_answer(

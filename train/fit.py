@@ -26,10 +26,14 @@ from typing import Any
 
 import numpy as np
 
+from train.rerank_data import RESTATING
+
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "assistant" / "models"
 CHECKPOINTS = ROOT / "train" / "checkpoints"  # one resumable file per model, kept in the repo
-CLOZE_SHARE = 1  # cross-article cloze groups added to the reranker's training, per quiz group
+# Cross-article cloze groups added to the reranker's training, per quiz group. At 1 (v3, 0.6
+# epochs) validation fell from 0.51 to 0.27 of sentence groups ranked right: not by default.
+CLOZE_SHARE = 0.0
 VALIDATION_WEEKS = 8  # the last training weeks, held out for validation curves
 MAX_LEN = {"reranker": 160, "verifier": 160}  # tokens; training cost grows with them (2 CPU cores)
 # What the shipped models were trained with on 2 cores: the verifier ~50 minutes (~4.3 s a
@@ -37,11 +41,15 @@ MAX_LEN = {"reranker": 160, "verifier": 160}  # tokens; training cost grows with
 RECIPE = {"verifier": {"epochs": 0.2, "lr": 5e-5}, "reranker": {"epochs": 2.0, "lr": 5e-5}}
 
 
-def _pairs(name: str, data: Path, work: Path) -> tuple[list[Any], list[Any]]:
-    """(train, validation) rows, cached in ``work`` (building them reads ~15k articles).
+def _pairs(name: str, data: Path, work: Path, cloze_share: float = CLOZE_SHARE,
+           restating: int = RESTATING) -> tuple[list[Any], list[Any]]:
+    """(train, validation) rows, cached in ``work`` (building them reads ~15k articles) under
+    a name that holds the recipe, so a run never reads another recipe's rows.
     Verifier rows are pairs (passage, claim, label, kind); reranker rows are groups."""
     work.mkdir(parents=True, exist_ok=True)
-    cache = work / f"{name}-pairs.pkl"
+    recipe = ((f"-restating{restating}" if restating else "")
+              + (f"-cloze{cloze_share:g}" if cloze_share else ""))
+    cache = work / f"{name}-pairs{recipe}.pkl"
     if cache.exists():
         return pickle.loads(cache.read_bytes())  # type: ignore[no-any-return]
     from train import cloze_data, rerank_data, verify_data
@@ -61,11 +69,11 @@ def _pairs(name: str, data: Path, work: Path) -> tuple[list[Any], list[Any]]:
         urls = {u for q in part for u in q.urls}
         part_docs = {u: d for u, d in docs.items() if u in urls}
         if name == "reranker":  # groups: (query, texts, kinds, unit), texts[0] the positive
-            found = rerank_data.build(part, part_docs)
-            if part is split[0]:  # validation stays quiz questions only, comparable across models
+            found = rerank_data.build(part, part_docs, restating=restating)
+            if part is split[0] and cloze_share:  # validation stays quiz questions only
                 cloze = cloze_data.build(part, part_docs)
                 random.Random(13).shuffle(cloze)  # from every week, not the first ones
-                found += cloze[: CLOZE_SHARE * len(found)]
+                found += cloze[: int(cloze_share * len(found))]
             out.append([(g.query, g.texts, g.kinds, g.unit) for g in found])
         else:
             pairs = verify_data.build(part, part_docs)
@@ -160,7 +168,8 @@ def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
 
 
 def train(name: str, data: Path, work: Path, epochs: float, batch: int, lr: float,
-          save_every: int, seed: int, limit_minutes: float) -> Path:
+          save_every: int, seed: int, limit_minutes: float, cloze_share: float = CLOZE_SHARE,
+          restating: int = RESTATING) -> Path:
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -169,7 +178,7 @@ def train(name: str, data: Path, work: Path, epochs: float, batch: int, lr: floa
     torch.manual_seed(seed)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     work.mkdir(parents=True, exist_ok=True)
-    rows, val = _pairs(name, data, work)
+    rows, val = _pairs(name, data, work, cloze_share, restating)
     rng = random.Random(seed)
     grouped = name == "reranker"
     val = rng.sample(val, min(600 if grouped else 3000, len(val)))
@@ -245,7 +254,7 @@ def train(name: str, data: Path, work: Path, epochs: float, batch: int, lr: floa
     final.update({"steps": step, "total_steps": total,
                   "train_groups" if grouped else "train_pairs": len(rows),
                   "minutes": round(earlier + (time.monotonic() - started) / 60, 1),
-                  "max_len": max_len,
+                  "max_len": max_len, "cloze_share": cloze_share, "restating": restating,
                   "lr": lr, "batch": batch, "epochs": epochs, "seed": seed})
     return export(name, model, tok, final, work)
 
@@ -302,17 +311,22 @@ def main() -> None:
     p.add_argument("--save-every", type=int, default=100)
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--limit-minutes", type=float, default=55.0)
+    p.add_argument("--cloze-share", type=float, default=CLOZE_SHARE,
+                   help="reranker: cross-article cloze groups per quiz group (train.cloze_data)")
+    p.add_argument("--restating", type=int, default=RESTATING,
+                   help="reranker: negatives per group that restate the question (train.rerank_data)")
     p.add_argument("--pairs-only", action="store_true", help="build and cache the pairs, then stop")
     a = p.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     if a.pairs_only:
-        rows, val = _pairs(a.name, a.data, a.work)
+        rows, val = _pairs(a.name, a.data, a.work, a.cloze_share, a.restating)
         print(f"{a.name}: {len(rows)} training pairs, {len(val)} validation pairs")
         return
     epochs = a.epochs if a.epochs is not None else RECIPE[a.name]["epochs"]
     lr = a.lr if a.lr is not None else RECIPE[a.name]["lr"]
-    train(a.name, a.data, a.work, epochs, a.batch, lr, a.save_every, a.seed, a.limit_minutes)
+    train(a.name, a.data, a.work, epochs, a.batch, lr, a.save_every, a.seed, a.limit_minutes,
+          a.cloze_share, a.restating)
 
 
 if __name__ == "__main__":

@@ -8,8 +8,8 @@ Texts are labelled by what they say, not by where they rank:
   at least two of its content words, or closely matches the quiz's evidence sentence), or
   the quiz's evidence sentence itself;
 - hard negatives, hardest first: sentences about the question that state a wrong choice,
-  sentences of the positive's own article that restate the question (two or more of its
-  words, no answer: the sentence an answer must not quote instead), the sentence just
+  with ``restating`` > 0 sentences of the positive's own article that restate the question
+  (two or more of its words, no answer: the sentence an answer must not quote instead), the sentence just
   before or after a positive (the answer is in *this* sentence, not the one next to it),
   sentences sharing the most question words without the answer, and one sentence of
   another question's articles.
@@ -29,6 +29,10 @@ from train.weeks import Doc, Question
 GROUP = 8  # texts per group: 1 positive + 7 negatives
 MAX_GROUPS = 4  # sentence groups per question (one per positive)
 MIN_CHARS, MAX_CHARS = 25, 600
+# Negatives per sentence group that restate the question from the positive's own article.
+# Off by default: the shipped reranker (v2) was trained without them, and v4, trained with two
+# (the rest of the recipe unchanged), ranked fewer validation groups right (see its model card).
+RESTATING = 0
 
 
 @dataclass(frozen=True)
@@ -69,11 +73,15 @@ def _question_words(q: Question) -> set[str]:
     return words - {"which", "week", "this", "what", "who", "new"}
 
 
-def _negatives(pools: dict[str, list[str]], rng: random.Random, k: int) -> list[tuple[str, str]]:
+def _negatives(pools: dict[str, list[str]], rng: random.Random, k: int,
+               restating: int = RESTATING) -> list[tuple[str, str]]:
     """``k`` negatives, hardest kinds first, each kind's texts in the order given."""
     out: list[tuple[str, str]] = []
-    quota = {"wrong_choice": 2, "restating": 2, "neighbour": 1, "topical": k, "easy": 1}
+    quota = {"wrong_choice": 2, "restating": restating, "neighbour": 1 if restating else 2,
+             "topical": k, "easy": 1}
     for kind in ("wrong_choice", "restating", "neighbour", "topical", "easy"):
+        if not quota[kind]:
+            continue
         texts = [t for t in pools.get(kind, []) if t not in {o for o, _ in out}]
         if kind != "topical":
             rng.shuffle(texts)
@@ -81,8 +89,10 @@ def _negatives(pools: dict[str, list[str]], rng: random.Random, k: int) -> list[
     return out[:k]
 
 
-def groups(q: Question, docs: dict[str, Doc], rng: random.Random, other: list[str]) -> Iterator[Group]:
-    """The training groups of one question (``other``: sentences of other questions)."""
+def groups(q: Question, docs: dict[str, Doc], rng: random.Random, other: list[str],
+           restating: int = RESTATING) -> Iterator[Group]:
+    """The training groups of one question (``other``: sentences of other questions;
+    ``restating``: negatives per group that restate the question)."""
     asked = _question_words(q)
     evidence = content_words(q.evidence) if q.evidence else set()
     wrong = [c for i, c in enumerate(q.choices) if i != q.answer]
@@ -90,7 +100,7 @@ def groups(q: Question, docs: dict[str, Doc], rng: random.Random, other: list[st
     positives: list[tuple[str, str]] = []
     pools: dict[str, list[str]] = {"wrong_choice": [], "neighbour": [], "easy": list(other)}
     topical: list[tuple[int, str]] = []
-    restating: list[tuple[int, str]] = []  # topical sentences of an article holding a positive
+    restating_pool: list[tuple[int, str]] = []  # topical sentences of an article holding a positive
     chunk_pos: list[str] = []
     chunk_neg: list[tuple[int, str]] = []
     for url in dict.fromkeys(q.urls):
@@ -121,7 +131,7 @@ def groups(q: Question, docs: dict[str, Doc], rng: random.Random, other: list[st
                 topical.append((overlap, s))
                 here.append((overlap, s))
         if found:
-            restating += [t for t in here if t[0] >= 2]
+            restating_pool += [t for t in here if t[0] >= 2]
         for c in doc.chunks:
             if any(s in c for s in found):
                 chunk_pos.append(c)
@@ -136,16 +146,17 @@ def groups(q: Question, docs: dict[str, Doc], rng: random.Random, other: list[st
     rng.shuffle(topical)  # equal overlaps in random order, then the most overlapping first
     topical.sort(key=lambda t: -t[0])
     pools["topical"] = [s for _, s in topical[:20]]
-    rng.shuffle(restating)
-    restating.sort(key=lambda t: -t[0])
-    pools["restating"] = [s for _, s in restating[:6]]
+    if restating:
+        rng.shuffle(restating_pool)
+        restating_pool.sort(key=lambda t: -t[0])
+        pools["restating"] = [s for _, s in restating_pool[:6]]
     rng.shuffle(positives)
     seen: set[str] = set()
     for text, kind in positives:
         if text in seen or len(seen) >= MAX_GROUPS:
             continue
         seen.add(text)
-        negs = _negatives(pools, rng, GROUP - 1)
+        negs = _negatives(pools, rng, GROUP - 1, restating)
         if len(negs) == GROUP - 1:
             yield Group(q.qid, q.question, (text, *(t for t, _ in negs)),
                         (kind, *(k for _, k in negs)), "sentence")
@@ -156,11 +167,12 @@ def groups(q: Question, docs: dict[str, Doc], rng: random.Random, other: list[st
                     ("pos",) + ("topical",) * (GROUP - 1), "chunk")
 
 
-def build(questions: list[Question], docs: dict[str, Doc], seed: int = 13) -> list[Group]:
+def build(questions: list[Question], docs: dict[str, Doc], seed: int = 13,
+          restating: int = RESTATING) -> list[Group]:
     """Groups for every question, deterministic for a seed."""
     rng = random.Random(seed)
     pool = [s for d in docs.values() for s in d.sentences if 40 <= len(s) <= 300]
     out: list[Group] = []
     for q in questions:
-        out.extend(groups(q, docs, rng, rng.sample(pool, min(3, len(pool)))))
+        out.extend(groups(q, docs, rng, rng.sample(pool, min(3, len(pool))), restating))
     return out
