@@ -7,12 +7,12 @@ Texts are labelled by what they say, not by where they rank:
 - positive: a sentence that states the correct choice *and* is about the question (shares
   at least two of its content words, or closely matches the quiz's evidence sentence), or
   the quiz's evidence sentence itself;
-- hard negatives, hardest first: sentences about the question that state a wrong choice,
-  with ``restating`` > 0 sentences of the positive's own article that restate the question
-  (two or more of its words, no answer: the sentence an answer must not quote instead), the sentence just
-  before or after a positive (the answer is in *this* sentence, not the one next to it),
-  sentences sharing the most question words without the answer, and one sentence of
-  another question's articles.
+- hard negatives, hardest first: sentences about the question that state a wrong choice;
+  with ``restating`` > 0, sentences of the positive's own article that restate the question
+  (two or more of its words, no answer: the sentence an answer must not quote instead);
+  the sentence just before or after a positive (the answer is in *this* sentence, not the
+  one next to it); sentences sharing the most question words without the answer; and one
+  sentence of another question's articles.
 Passage groups do the same with ~600-character chunks: a chunk holding a positive sentence
 against topical chunks without the correct choice.
 """
