@@ -77,6 +77,7 @@ def _negatives(pools: dict[str, list[str]], rng: random.Random, k: int,
                restating: int = RESTATING) -> list[tuple[str, str]]:
     """``k`` negatives, hardest kinds first, each kind's texts in the order given."""
     out: list[tuple[str, str]] = []
+    # restating negatives take one neighbour's place: with none, the groups are v2's
     quota = {"wrong_choice": 2, "restating": restating, "neighbour": 1 if restating else 2,
              "topical": k, "easy": 1}
     for kind in ("wrong_choice", "restating", "neighbour", "topical", "easy"):
