@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eval.metrics import contains_match, hit_at_k, percentile, reciprocal_rank
+from eval.metrics import contains_match, hit_at_k, normalize_answer, percentile, reciprocal_rank
 
 MODES = ("dense", "bm25", "rrf", "fused")
+CHOICE_AT = (5, 8, 10, 40)  # 8: the passages ask answers from (top_k); 40: every candidate
 ANSWER_METRICS = ("answer_contains", "answer_contains_wrong", "retrieved_contain",
                   "cited_quote_contains", "citation_contains", "cited_passages_contain",
                   "abstained")
@@ -44,6 +45,8 @@ DEFINITIONS = {
     "choice@5": "the correct choice (normalised, whole tokens) occurs in one of the first 5 chunks",
     "choice@10": "the same in the first 10 chunks: about as much text as the baselines' 5 chunks "
                  "of 1,000 characters when our chunks are ~500",
+    "choice@8 / choice@40": "the same in the first 8 chunks (top_k: what ask answers from) and "
+                            "in all 40 (candidates: what a better ranking could bring up)",
     "answer_contains": "the correct choice occurs in the answer text (0 when abstaining)",
     "answer_contains_wrong": "some wrong choice occurs in the answer text",
     "retrieved_contain": "it occurs in one of the top_k passages ask retrieved (the answerer's "
@@ -57,7 +60,9 @@ DEFINITIONS = {
                            "choice); wrong sentence (a retrieved passage holds it, the answer "
                            "does not: of these, 'in a cited passage' quoted the right passage's "
                            "wrong sentence); needless abstention (abstained though a retrieved "
-                           "passage holds it); retrieval miss (no retrieved passage holds it)",
+                           "passage holds it); retrieval miss (no retrieved passage holds it: "
+                           "of these, 'in no stored passage' could not be found by any "
+                           "retriever, because no passage of the store holds the choice)",
     "cut mid-name": "a cited quote ends at a title or an initial (\"Gov.\", \"J.\"): the "
                     "sentence splitter cut a name",
 }
@@ -118,6 +123,8 @@ class Modes:
     def __init__(self, assistant: Any) -> None:
         self.retriever = assistant.retriever
         self.texts = dict(self.retriever.manifest.all_chunk_texts())
+        # every passage normalised once, so "is the answer anywhere in the store" is one search
+        self.store_text = " | ".join(f" {normalize_answer(t)} " for t in self.texts.values())
 
     def rank(self, question: str) -> dict[str, list[str]]:
         """Chunk ids, best first, for each of ``MODES``."""
@@ -129,8 +136,9 @@ class Modes:
 
 
 def score_question(q: Question, answer: Any, ranks: dict[str, list[str]],
-                   texts: dict[str, str]) -> dict[str, Any]:
-    """Every per-question metric (see ``DEFINITIONS``) as one flat row."""
+                   texts: dict[str, str], store_text: str = "") -> dict[str, Any]:
+    """Every per-question metric (see ``DEFINITIONS``) as one flat row (``store_text``: every
+    stored passage normalised, ``Modes.store_text``)."""
     def has(text: str) -> bool:
         return bool(contains_match(text, [q.correct]))
 
@@ -142,7 +150,7 @@ def score_question(q: Question, answer: Any, ranks: dict[str, list[str]],
         for k in (1, 5, 10):
             row[f"{mode}.hit@{k}"] = hit_at_k(docs, q.gold, k) if q.gold else 0.0
         row[f"{mode}.mrr"] = reciprocal_rank(docs, q.gold) if q.gold else 0.0
-        for k in (5, 10):
+        for k in CHOICE_AT:
             row[f"{mode}.choice@{k}"] = float(any(has(texts.get(c, "")) for c in chunks[:k]))
     cites = [q for c in answer.citations for q in c.quotes]  # every quoted sentence
     wrong = [c for c in q.choices if c != q.correct]
@@ -159,6 +167,7 @@ def score_question(q: Question, answer: Any, ranks: dict[str, list[str]],
         == ranks["fused"][: len(answer.retrieved)],
         "cited": [c.doc_id for c in answer.citations],
         "cut_mid_name": float(any(CUT_INSIDE_NAME.search(c.quote) for c in cites)),
+        "in_store": float(bool(norm := normalize_answer(q.correct)) and f" {norm} " in store_text),
     })
     row["group"] = group(row)
     return row
@@ -184,6 +193,8 @@ def losses(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
         r["group"] == "wrong sentence" and bool(r["cited_passages_contain"]) for r in rows) / n, 4)
     out["retrieval miss, abstained"] = round(sum(
         r["group"] == "retrieval miss" and bool(r["abstained"]) for r in rows) / n, 4)
+    out["retrieval miss, in no stored passage"] = round(sum(
+        r["group"] == "retrieval miss" and not r.get("in_store", 1.0) for r in rows) / n, 4)
     answered = [r for r in rows if not r["abstained"]]
     out["cut mid-name (of answers)"] = round(
         sum(r["cut_mid_name"] for r in answered) / (len(answered) or 1), 4)
@@ -197,8 +208,8 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         return round(sum(vals) / len(vals), 4) if vals else 0.0
 
     modes = {m: {**{f"hit@{k}": mean(f"{m}.hit@{k}") for k in (1, 5, 10)},
-                 "mrr": mean(f"{m}.mrr"), "choice@5": mean(f"{m}.choice@5"),
-                 "choice@10": mean(f"{m}.choice@10"),
+                 "mrr": mean(f"{m}.mrr"),
+                 **{f"choice@{k}": mean(f"{m}.choice@{k}") for k in CHOICE_AT},
                  "gold_only": {f"hit@{k}": mean(f"{m}.hit@{k}", True) for k in (1, 5, 10)}
                  | {"mrr": mean(f"{m}.mrr", True)}} for m in MODES}
     secs = [r["seconds"] for r in rows]
@@ -254,7 +265,8 @@ def realtimeqa(args: argparse.Namespace, model: Any = None) -> int:
     modes = Modes(assistant)
     rows = []
     for i, q in enumerate(questions, 1):
-        rows.append(score_question(q, assistant.ask(q.text), modes.rank(q.text), modes.texts))
+        rows.append(score_question(q, assistant.ask(q.text), modes.rank(q.text), modes.texts,
+                                   modes.store_text))
         if i % 25 == 0 or i == len(questions):
             print(f"  asked {i}/{len(questions)}", file=sys.stderr)
     status = assistant.status()
@@ -288,12 +300,12 @@ def markdown(result: dict[str, Any]) -> str:
         f"{result['corpus']['chunks']} chunks, {result['corpus']['clusters']} story clusters.",
         "Settings: " + ", ".join(f"{k}={v}" for k, v in cfg.items()) + ".", "",
         f"## Retrieval (all {s['questions']} questions; baselines: 1,000-char chunks, no cleaning)",
-        "", "| mode | hit@1 | hit@5 | hit@10 | MRR | choice@5 | choice@10 | baseline hit@1/5/10 "
-        "| baseline choice@5 |", "|---|---|---|---|---|---|---|---|---|"]
+        "", "| mode | hit@1 | hit@5 | hit@10 | MRR | " + " | ".join(f"choice@{k}" for k in CHOICE_AT)
+        + " | baseline hit@1/5/10 | baseline choice@5 |", "|" + "---|" * (7 + len(CHOICE_AT))]
     for m in MODES:
         v = s["modes"][m]
-        cells = [f"{v[k]:.3f}" for k in ("hit@1", "hit@5", "hit@10", "mrr", "choice@5",
-                                          "choice@10")]
+        cells = [f"{v[k]:.3f}" for k in ("hit@1", "hit@5", "hit@10", "mrr",
+                                          *(f"choice@{k}" for k in CHOICE_AT))]
         cells += ["/".join(base(m, f"hit@{k}") for k in (1, 5, 10)), base(m, "choice@5")]
         lines.append(f"| {m} | " + " | ".join(cells) + " |")
     lines += ["", f"Over the {s['with_gold']} questions with a gold article:", "",

@@ -107,6 +107,8 @@ def test_realtimeqa_end_to_end(tmp_path: Path, embedder: Any) -> None:
         assert row["answer_contains"] == float(row["correct"] in row["answer"])
     assert "Tromso" in easy["answer"] and easy["answer_contains"] == 1.0
     assert unanswerable["fused.hit@10"] == 0.0 and unanswerable["cited_passages_contain"] == 0.0
+    # the answerable questions' choices are in the store; the unanswerable one's is in none
+    assert (easy["in_store"], recall["in_store"], unanswerable["in_store"]) == (1.0, 1.0, 0.0)
     # all-question means count the question without a gold article as a miss
     assert s["modes"]["fused"]["hit@1"] == pytest.approx(2 / 3, abs=1e-3)
     assert s["modes"]["fused"]["gold_only"]["hit@1"] == 1.0
@@ -121,15 +123,15 @@ def test_realtimeqa_end_to_end(tmp_path: Path, embedder: Any) -> None:
 
 def test_each_question_loses_its_point_in_one_named_place() -> None:
     def row(contains: bool, retrieved: bool, abstained: bool, cited_passage: bool = False,
-            cut: bool = False) -> dict[str, Any]:
+            cut: bool = False, in_store: bool = True) -> dict[str, Any]:
         r = {"answer_contains": float(contains), "retrieved_contain": float(retrieved),
              "abstained": abstained, "cited_passages_contain": float(cited_passage),
-             "cut_mid_name": float(cut)}
+             "cut_mid_name": float(cut), "in_store": float(in_store)}
         return r | {"group": group(r)}
 
     rows = [row(True, True, False), row(False, True, False, cited_passage=True, cut=True),
             row(False, True, False), row(False, True, True), row(False, False, True),
-            row(False, False, False)]
+            row(False, False, False, in_store=False)]
     assert [r["group"] for r in rows] == ["correct", "wrong sentence", "wrong sentence",
                                           "needless abstention", "retrieval miss", "retrieval miss"]
     shares = losses(rows)
@@ -137,6 +139,7 @@ def test_each_question_loses_its_point_in_one_named_place() -> None:
                                    "retrieval miss")) == pytest.approx(1.0)
     assert shares["wrong sentence, in a cited passage"] == pytest.approx(1 / 6, abs=1e-3)
     assert shares["retrieval miss, abstained"] == pytest.approx(1 / 6, abs=1e-3)
+    assert shares["retrieval miss, in no stored passage"] == pytest.approx(1 / 6, abs=1e-3)
     assert shares["cut mid-name (of answers)"] == pytest.approx(1 / 4, abs=1e-3)
 
 

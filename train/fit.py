@@ -53,15 +53,10 @@ def _pairs(name: str, data: Path, work: Path, cloze_share: float = CLOZE_SHARE,
     if cache.exists():
         return pickle.loads(cache.read_bytes())  # type: ignore[no-any-return]
     from train import cloze_data, rerank_data, verify_data
-    from train.weeks import load, weeks
+    from train.weeks import cached, weeks
 
     stamps = weeks(data)
-    loaded = work / "weeks.pkl"  # cleaning and splitting 15k articles: once for both models
-    if loaded.exists():
-        qs, docs = pickle.loads(loaded.read_bytes())
-    else:
-        qs, docs = load(data, stamps)
-        loaded.write_bytes(pickle.dumps((qs, docs)))
+    qs, docs = cached(data, stamps, work)
     held = set(stamps[-VALIDATION_WEEKS:])
     split = ([q for q in qs if q.week not in held], [q for q in qs if q.week in held])
     out = []

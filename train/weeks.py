@@ -98,3 +98,17 @@ def _doc(url: str, title: str, text: str) -> Doc | None:
     sentences = [cleaned.text[s:e] for s, e in split_sentences(cleaned.text)]
     chunks = [c.text for c in chunk_article(url, cleaned.text, 600, 1)]
     return Doc(url, cleaned.title, cleaned.text, sentences, chunks)
+
+
+def cached(folder: Path, stamps: list[str], work: Path) -> tuple[list[Question], dict[str, Doc]]:
+    """``load`` of ``stamps``, kept in ``work/weeks.pkl``: cleaning and splitting ~15k articles
+    takes minutes, and every trainer reads the same weeks."""
+    import pickle
+
+    path = Path(work) / "weeks.pkl"
+    if path.exists():
+        return pickle.loads(path.read_bytes())  # type: ignore[no-any-return]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    found = load(folder, stamps)
+    path.write_bytes(pickle.dumps(found))
+    return found
