@@ -136,8 +136,9 @@ def test_stream_yields_the_draft_then_the_verified_answer(
     draft = content_words("".join(str(d) for d in deltas))
     if FALLBACK_NOTE in answer.notes:
         assert answer.citations  # the quoted evidence, not an empty answer
-    else:  # verification only removes: every shown sentence was in the draft
-        assert all(content_words(s.text) <= draft for s in answer.sentences)
+    else:  # verification only removes: every shown sentence was in the draft (the short
+        # answer ahead of them is copied from a quote)
+        assert all(content_words(s.text) <= draft for s in answer.sentences if not s.short)
     check_cited(llama, answer, "llama-cpp")
 
 

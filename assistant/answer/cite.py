@@ -4,8 +4,9 @@ Citations are built from provenance (doc id + offsets) and numbered in order of 
 use, one number per article: a second sentence of an already cited article is one more
 quote of the same citation (``Citation.also``). A sentence repeated by other articles
 (copies and rewrites of one story) cites each of them once, which is where "reported by
-N outlets" comes from. A short answer (the value asked for, copied from the first quoted
-sentence) opens the answer with the marker of its article.
+N outlets" comes from. ``assistant.answer.build`` makes the Answer of them, as for every
+answerer: a short answer (the value asked for, copied from the first quoted sentence) opens
+it with the marker of its article.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+from assistant.answer.build import build_answer
 from assistant.answer.readable import closed
 from assistant.answer.sentences import Candidate, near_duplicates
 from assistant.check.compare import fact_differences
 from assistant.check.judge import SupportJudge
-from assistant.kernel.answers import Answer, AnswerSentence, Citation, Passage, ShortAnswer
+from assistant.kernel.answers import Answer, AnswerSentence, Citation, Passage
 from assistant.kernel.records import Article
 
 MAX_CITATIONS_PER_SENTENCE = 6
@@ -57,16 +59,15 @@ def compose(
     retrieved: Sequence[Passage] = (),
     answerer: str = "extractive",
     judge: SupportJudge | None = None,
-    short: tuple[int, int, str] | None = None,
+    lead: str | None = None,
 ) -> Answer:
     """An ``Answer`` quoting ``chosen``; near-identical sentences in ``pool`` are cited too when
     ``judge`` (strict: every number, date and name stated; default the rules) says they back it.
-    ``short`` = (start, end, kind) of the value asked for inside ``chosen[0]``: it opens the answer."""
+    With ``lead`` (the query), the value it asks for inside ``chosen[0]`` opens the answer."""
     judge = judge or _default_judge()
     numbers: dict[str, int] = {}  # doc id -> its marker
     quoted: dict[str, dict[int, Candidate]] = {}  # doc id -> sentence start -> sentence
     sentences: list[AnswerSentence] = []
-    parts: list[str] = []
     articles: dict[str, Article | None] = {}
 
     def cite(c: Candidate) -> int:
@@ -78,13 +79,6 @@ def compose(
         quoted[doc].setdefault(c.start, c)
         return numbers[doc]
 
-    first: ShortAnswer | None = None
-    if short is not None and chosen:
-        c, (start, end, kind) = chosen[0], short
-        n = cite(c)
-        first = ShortAnswer(c.text[start:end], kind, n, c.passage.doc_id, c.start + start, c.start + end)
-        sentences.append(AnswerSentence(first.text, (n,), short=True))
-        parts.append(f"{first.text} [{n}] —")
     for c in chosen:
         docs = {c.passage.doc_id}
         backing = [c]
@@ -94,19 +88,10 @@ def compose(
                 docs.add(dup.passage.doc_id)
                 backing.append(dup)
         marks = tuple(dict.fromkeys(cite(b) for b in backing))
-        text = closed(c.text)  # a quote the sentence boundary cut is closed
-        sentences.append(AnswerSentence(text, marks))
-        parts.append(text + " " + "".join(f"[{n}]" for n in marks))
+        # a quote the sentence boundary cut is closed
+        sentences.append(AnswerSentence(closed(c.text), marks))
     citations = []
     for doc, n in numbers.items():
         quotes = [citation_for(q, n, articles[doc]) for q in quoted[doc].values()]
         citations.append(replace(quotes[0], also=tuple(quotes[1:])))
-    dated = [c.published for c in citations if c.published]
-    outlets = tuple(dict.fromkeys(c.source for c in citations if c.source))
-    return Answer(
-        question=question, text=" ".join(parts), abstained=False, citations=tuple(citations),
-        sentences=tuple(sentences), as_of=max(dated) if dated else None,
-        reported_by=len({c.doc_id for c in citations}),
-        independent=len({c.cluster_id or c.doc_id for c in citations}), outlets=outlets,
-        short=first, answerer=answerer, retrieved=tuple(retrieved),
-    )
+    return build_answer(question, sentences, citations, answerer=answerer, retrieved=retrieved, lead=lead)

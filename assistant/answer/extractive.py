@@ -10,6 +10,7 @@ from typing import Any
 
 from assistant.answer import coverage, news, question, readable
 from assistant.answer.base import Evidence, abstain
+from assistant.answer.build import fact_first
 from assistant.answer.cite import compose
 from assistant.answer.sentences import Candidate, Selection, candidates, select
 from assistant.check.judge import SupportJudge
@@ -86,22 +87,22 @@ class ExtractiveAnswerer:
         anchor, disagreeing = _disagreement(chosen, selection, question.need(evidence.query),
                                             evidence.query)
         asked = coverage.asks(evidence.question)
-        short = None
+        lead = None  # the query whose asked-for value opens the answer
         if disagreeing:
             chosen = [anchor] + [c for c, *_ in disagreeing]
-        elif asked or news.asks_who_reports(evidence.question):
+        elif not fact_first(evidence.question):
             chosen = news.other_outlets(evidence.query, chosen, candidates(
                 evidence.passages + evidence.story([c.passage.doc_id for c in chosen])),
                 most=coverage.MOST if asked else 3)
             chosen = [r for c in chosen if (r := readable.with_antecedent(c)) is not None] or chosen
         elif planned or news.is_recency(evidence.question):
-            short = readable.short_span(evidence.query, chosen[0].text)
+            lead = evidence.query
         else:
-            chosen, short = _fact_first(evidence.query, chosen, selection)
+            chosen, lead = _fact_first(evidence.query, chosen, selection), evidence.query
         cited = [c.passage.doc_id for c in chosen]
         pool = candidates(evidence.passages + evidence.story(cited))
         answer = compose(evidence.question, chosen, pool, self.document, retrieved=evidence.top,
-                         judge=self.judge, short=short)
+                         judge=self.judge, lead=lead)
         answer = replace(answer, confidence=round(selection.evidence, 4))
         if disagreeing:
             answer = _with_conflicts(answer, chosen[0], disagreeing)
@@ -194,16 +195,15 @@ def _disagreement(chosen: list[Candidate], selection: Selection, need: str | Non
     return chosen[0], []
 
 
-def _fact_first(query: str, chosen: list[Candidate], selection: Selection
-                ) -> tuple[list[Candidate], tuple[int, int, str] | None]:
-    """The chosen sentences led by one holding the value the question asks for, and its span.
+def _fact_first(query: str, chosen: list[Candidate], selection: Selection) -> list[Candidate]:
+    """The chosen sentences led by one holding the value the question asks for (the answer
+    opens with that value: ``assistant.answer.build``).
 
     When the best sentence holds no such value (the Moscow meeting, asked who Macron phoned)
     but a sentence scoring nearly as well does (the call with Joe Biden), that one leads.
     """
-    span = readable.short_span(query, chosen[0].text)
-    if span is not None or question.need(query) is None:
-        return chosen, span
+    if readable.short_span(query, chosen[0].text) is not None or question.need(query) is None:
+        return chosen
     best, options = chosen[0], []
     said = readable.asked_words(query, best.text)  # a lead must say as much of the question
     for i, c in enumerate(selection.ranked[:12]):
@@ -212,16 +212,16 @@ def _fact_first(query: str, chosen: list[Candidate], selection: Selection
         lead = readable.with_antecedent(c)
         if lead is None or (lead.passage.doc_id, lead.start) == (best.passage.doc_id, best.start):
             continue
-        span = readable.short_span(query, lead.text)
         says = readable.asked_words(query, lead.text)
-        if span is not None and says >= said:  # the one saying most leads; ties: the best ranked
-            options.append((says, -i, lead, span))
+        # the one saying most leads; ties: the best ranked
+        if readable.short_span(query, lead.text) is not None and says >= said:
+            options.append((says, -i, lead))
     if not options:
-        return chosen, None
-    *_, lead, span = max(options, key=lambda o: o[:2])
+        return chosen
+    *_, lead = max(options, key=lambda o: o[:2])
     # the best sentence stays, right after the one that leads: it may say more of the answer
     rest = [x for x in chosen if (x.passage.doc_id, x.start) != (lead.passage.doc_id, lead.start)]
-    return [lead, *rest][: max(2, len(chosen))], span
+    return [lead, *rest][: max(2, len(chosen))]
 
 
 def _standalone(chosen: list[Candidate], selection: Selection) -> list[Candidate]:

@@ -13,7 +13,8 @@ What an LLM answer may say (``LLMAnswerer.stream``):
    disagreement or guess the order.
 2. Otherwise the model completes ``assistant.answer.prompt`` over the best passages (those the
    extractive answer quotes first) and ``assistant.answer.verify`` keeps only the sentences the
-   cited passages support, with exact quotes as citations.
+   cited passages support, with exact quotes as citations. ``assistant.answer.build`` makes the
+   Answer of them as it does for quotes: the value asked for first, outlets and stories counted.
 3. If no sentence survives, the extractive answer is shown with the note
    "the generated answer was not supported by its sources; showing quoted evidence instead".
 """
@@ -30,6 +31,7 @@ from typing import Any
 from assistant.answer import news
 from assistant.answer.backends import Backend, LLMError, scrub
 from assistant.answer.base import Evidence
+from assistant.answer.build import build_answer, fact_first
 from assistant.answer.extractive import ExtractiveAnswerer
 from assistant.answer.prompt import CONTEXT_TOKENS, build
 from assistant.answer.verify import VerifiedAnswer, verify
@@ -136,16 +138,9 @@ class LLMAnswerer:
             own = notes[len(evidence.notes):]
             return replace(quoted, notes=(*quoted.notes, FALLBACK_NOTE, *own),
                            removed=checked.removed)
-        dated = [c.published for c in checked.citations if c.published]
-        return Answer(
-            question=evidence.question, text=checked.text, abstained=False,
-            citations=checked.citations, sentences=checked.sentences,
-            as_of=max(dated) if dated else None,
-            reported_by=len({c.doc_id for c in checked.citations}),
-            outlets=tuple(dict.fromkeys(c.source or c.doc_id for c in checked.citations)),
-            answerer=self.name, notes=tuple(notes), removed=checked.removed,
-            retrieved=tuple(evidence.top),
-        )
+        lead = evidence.query if fact_first(evidence.question) else None
+        return build_answer(evidence.question, checked.sentences, checked.citations, answerer=self.name,
+                     retrieved=evidence.top, lead=lead, notes=tuple(notes), removed=checked.removed)
 
 
 def _ordered(top: Sequence[Passage], quoted: Answer) -> list[Passage]:
