@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from assistant.answer import coverage, news
+from assistant.answer.base import Evidence
 from assistant.answer.readable import short_span
-from assistant.kernel.answers import Answer, AnswerSentence, Citation, Passage, ShortAnswer
+from assistant.kernel.answers import Answer, AnswerSentence, Citation, Conflict, Coverage, ShortAnswer
 
 
 def fact_first(question: str) -> bool:
@@ -36,22 +37,30 @@ def joined(sentences: Sequence[AnswerSentence]) -> str:
     return " ".join(parts)
 
 
-def build_answer(question: str, sentences: Sequence[AnswerSentence], citations: Sequence[Citation], *,
-          answerer: str, retrieved: Sequence[Passage] = (), lead: str | None = None,
-          notes: tuple[str, ...] = (), removed: tuple[str, ...] = ()) -> Answer:
-    """The answer of ``sentences`` (markers numbering ``citations``). With ``lead`` (the query),
-    the value it asks for, copied from the quote backing the first sentence, opens the answer."""
+def build_answer(evidence: Evidence, sentences: Sequence[AnswerSentence],
+                 citations: Sequence[Citation], *, answerer: str, lead: str | None = None,
+                 notes: tuple[str, ...] = (), removed: tuple[str, ...] = (),
+                 confidence: float = 0.0, conflicts: tuple[Conflict, ...] = (),
+                 reports: Coverage | None = None) -> Answer:
+    """The answer to ``evidence``'s question of ``sentences`` (markers numbering ``citations``).
+    With ``lead`` (the query), the value it asks for, copied from the quote backing the first
+    sentence, opens the answer; with ``reports`` (a question about who reported it), the line
+    naming them does. Each conflict's note follows ``notes``."""
     short = _short(lead, sentences, citations) if lead is not None else None
     if short is not None:
         sentences = (AnswerSentence(short.text, (short.citation,), short=True), *sentences)
     dated = [c.published for c in citations if c.published]
+    independent = len({c.cluster_id or c.doc_id for c in citations})
+    text = joined(sentences)
     return Answer(
-        question=question, text=joined(sentences), abstained=False, citations=tuple(citations),
+        question=evidence.question, abstained=False, citations=tuple(citations),
+        text=f"{coverage.line(reports, independent)} {text}" if reports else text,
         sentences=tuple(sentences), as_of=max(dated) if dated else None,
-        reported_by=len({c.doc_id for c in citations}),
-        independent=len({c.cluster_id or c.doc_id for c in citations}),
+        reported_by=len({c.doc_id for c in citations}), independent=independent,
         outlets=tuple(dict.fromkeys(c.source for c in citations if c.source)),
-        short=short, answerer=answerer, notes=notes, removed=removed, retrieved=tuple(retrieved),
+        conflicts=conflicts, short=short, coverage=reports, answerer=answerer,
+        notes=(*notes, *(c.note for c in conflicts)), removed=removed,
+        confidence=confidence, filters=evidence.filters, retrieved=tuple(evidence.top),
     )
 
 
