@@ -56,7 +56,7 @@ class ExtractiveAnswerer:
     def judge(self) -> SupportJudge:
         """The strict support judge that decides which copies back a quoted sentence."""
         if self._judge is None:
-            from assistant.check.judges import make_judge
+            from assistant.check.choice import make_judge
 
             self._judge = make_judge(self.settings, strict=True)
         return self._judge

@@ -35,7 +35,7 @@ from assistant.answer.build import build_answer, fact_first
 from assistant.answer.extractive import ExtractiveAnswerer
 from assistant.answer.prompt import CONTEXT_TOKENS, build
 from assistant.answer.verify import VerifiedAnswer, verify
-from assistant.check.judges import make_judge
+from assistant.check.choice import make_judge
 from assistant.kernel.answers import Answer, Passage
 from assistant.kernel.errors import AssistantError
 from assistant.kernel.settings import Settings

@@ -17,7 +17,7 @@ from assistant.answer.llm import Draft, LLMAnswerer
 from assistant.answer.registry import make_answerer
 from assistant.app import stages
 from assistant.app.chat import ChatSession
-from assistant.app.reader import StoreReader
+from assistant.app.store_reader import StoreReader
 from assistant.check.judge import Support, SupportJudge
 from assistant.check.on_topic import left_out_topic
 from assistant.kernel.answers import Answer
@@ -209,7 +209,7 @@ class Assistant:
         texts = strings("passages", passages)
         with self._lock:
             if self._judge is None:
-                from assistant.check.judges import make_judge
+                from assistant.check.choice import make_judge
 
                 self._judge = make_judge(self.settings, self._embed)
             judge = self._judge
