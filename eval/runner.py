@@ -60,7 +60,7 @@ def evaluate(assistant: Any, items: Sequence[EvalItem], answerer_name: str = "ex
 
 def _judges(assistant: Any) -> dict[str, Any]:
     """Every support judge that can run here, by ``Settings.support_judge`` name."""
-    from assistant.check.judges import make_judge
+    from assistant.check.choice import make_judge
     from assistant.kernel.errors import MissingExtraError
 
     embedder = assistant.embedder()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -20,10 +21,10 @@ import pytest
 from llama_index.core.llms import CompletionResponse, CustomLLM, LLMMetadata
 from pydantic import Field
 
-from assistant import Assistant
+from assistant import Answer, Assistant
 from assistant.answer.any_llm import LlamaIndexBackend
 from assistant.answer.prompt import Prompt
-from tests.test_llm import QUESTIONS, check_cited
+from tests.test_llm import ITEMS, QUESTIONS, check_cited
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,6 +66,62 @@ def test_stop_strings_end_the_answer_even_when_split_between_pieces() -> None:
 def test_only_llama_index_llms_are_taken() -> None:
     with pytest.raises(TypeError, match=r"llama_index\.core\.llms\.LLM"):
         LlamaIndexBackend(object())
+
+
+# --- one Answer builder ---------------------------------------------------------------------
+
+
+class Quoting(CustomLLM):
+    """A llama-index LLM that writes given sentences, each with the markers of the prompt's
+    passages that hold its quotes: the LLM is beside the point, the Answer built from what
+    verification keeps is not."""
+
+    says: list[tuple[str, list[str]]] = Field(default_factory=list)  # (sentence, its quotes)
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        return LLMMetadata(model_name="quoting")
+
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        block = prompt.rsplit("<passages>", 1)[1].split("</passages>", 1)[0]
+        numbered = re.findall(r"^\[(\d+)\] (.*)$", block, re.MULTILINE)
+        return CompletionResponse(text=" ".join(
+            sentence + " " + "".join(dict.fromkeys(  # in the order of the quotes given
+                f"[{n}]" for q in quotes for n, text in numbered if " ".join(q.split()) in text))
+            for sentence, quotes in self.says))
+
+    def stream_complete(self, prompt: str, formatted: bool = False,
+                        **kwargs: Any) -> Iterator[CompletionResponse]:
+        text = self.complete(prompt).text
+        yield CompletionResponse(text=text, delta=text)
+
+
+def sources_of(a: Answer) -> tuple[Any, ...]:
+    """What an answer says about its sources, whoever wrote its sentences."""
+    short = a.short and (a.short.text, a.short.kind, a.short.doc_id, a.short.start, a.short.end)
+    return a.independent, a.outlets, a.reported_by, a.as_of, a.conflicts, short
+
+
+# a date (short answer, one outlet), an outlet-less article, two outlets' copies, a conflict
+@pytest.mark.parametrize("item", ["tf1-broadcast-date-1", "last-talks-date-1",
+                                  "ukraine-condition-1", "borrell-role-1"])
+def test_an_llm_answer_says_what_a_quoted_one_says_about_its_sources(
+        item: str, seeds_assistant: Assistant, embedder: object) -> None:
+    question = ITEMS[item].question
+    quoted = seeds_assistant.ask(question)
+    by_number = {c.number: c for c in quoted.citations}
+    says = [(s.text, [q.quote for n in s.citations for q in by_number[n].quotes])
+            for s in quoted.sentences if not s.short]
+    a = Assistant(settings=seeds_assistant.settings, model=embedder, llm=Quoting(says=says))
+    written = a.ask(question)
+    assert written.answerer == "llama-index:Quoting" and not written.abstained
+    generated = not quoted.conflicts  # sources that disagree are shown as quotes, not generated
+    assert generated == (not any("answered from quotes" in n for n in written.notes))
+    assert sources_of(written) == sources_of(quoted)
+    assert set(written.outlets) <= {c.source for c in written.citations}  # names, never ids
+    if written.short is not None:
+        assert written.text.startswith(f"{written.short.text} [{written.short.citation}] —")
+    check_cited(a, written, "llama-index:Quoting")
 
 
 # --- the packaged Gemma ---------------------------------------------------------------------

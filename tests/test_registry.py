@@ -45,6 +45,6 @@ def test_an_unknown_answerer_from_the_environment_is_one_line(
 
 
 def test_the_extractive_answerer_needs_nothing_optional() -> None:
-    answerer = make_answerer(Settings(), lambda doc_id: None)
+    answerer = make_answerer(Settings())
     assert answerer.name == "extractive"
     assert REGISTRY["extractive"].needs(Settings()) == ()

@@ -20,7 +20,6 @@ from assistant.answer.prompt import Prompt, estimate_tokens
 
 if TYPE_CHECKING:
     from assistant.answer.llm import LLMAnswerer
-    from assistant.kernel.records import Article
     from assistant.kernel.settings import Settings
 
 
@@ -75,11 +74,11 @@ def _finish(raw: Any) -> str | None:
         first, "finish_reason", None)
 
 
-def llm_answerer(llm: Any, settings: Settings, document: Callable[[str], Article | None],
+def llm_answerer(llm: Any, settings: Settings,
                  embed: Callable[[list[str]], object] | None) -> LLMAnswerer:
     """The verified LLM answerer on ``llm``; named ``llama-index:<class>`` in answers."""
     from assistant.answer.llm import make_llm_answerer
 
     backend = LlamaIndexBackend(llm)
-    return make_llm_answerer(f"llama-index:{type(llm).__name__}", settings, document, embed,
+    return make_llm_answerer(f"llama-index:{type(llm).__name__}", settings, embed,
                              lambda: backend, backend.where)

@@ -1,23 +1,25 @@
-"""Turn chosen sentences into an answer with numbered citations.
+"""Cite the chosen sentences: check which copies back them, then number the citations.
 
 Citations are built from provenance (doc id + offsets) and numbered in order of first
 use, one number per article: a second sentence of an already cited article is one more
 quote of the same citation (``Citation.also``). A sentence repeated by other articles
 (copies and rewrites of one story) cites each of them once, which is where "reported by
-N outlets" comes from. A short answer (the value asked for, copied from the first quoted
-sentence) opens the answer with the marker of its article.
+N outlets" comes from: ``backing`` is the check that a copy states what the sentence says.
+``assistant.answer.build`` makes the Answer of the sentences and citations, as for every
+answerer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 
+from assistant.answer.base import Evidence
 from assistant.answer.readable import closed
 from assistant.answer.sentences import Candidate, near_duplicates
 from assistant.check.compare import fact_differences
 from assistant.check.judge import SupportJudge
-from assistant.kernel.answers import Answer, AnswerSentence, Citation, Passage, ShortAnswer
+from assistant.kernel.answers import AnswerSentence, Citation
 from assistant.kernel.records import Article
 
 MAX_CITATIONS_PER_SENTENCE = 6
@@ -37,76 +39,47 @@ def citation_for(c: Candidate, number: int, article: Article | None) -> Citation
     )
 
 
-def _default_judge() -> SupportJudge:
-    from assistant.check.judge import HeuristicJudge
-
-    return HeuristicJudge(unstated=("number", "date", "name"))
-
-
 def backs(judge: SupportJudge, passage: str, sentence: str) -> bool:
     """A copy is cited for a sentence only if it states the same facts: no number, date or
     name differs, and the support judge finds it supports the sentence."""
     return not fact_differences(sentence, passage) and bool(judge.judge([passage], sentence).supported)
 
 
-def compose(
-    question: str,
-    chosen: Sequence[Candidate],
-    pool: Sequence[Candidate],
-    document: Callable[[str], Article | None],
-    retrieved: Sequence[Passage] = (),
-    answerer: str = "extractive",
-    judge: SupportJudge | None = None,
-    short: tuple[int, int, str] | None = None,
-) -> Answer:
-    """An ``Answer`` quoting ``chosen``; near-identical sentences in ``pool`` are cited too when
-    ``judge`` (strict: every number, date and name stated; default the rules) says they back it.
-    ``short`` = (start, end, kind) of the value asked for inside ``chosen[0]``: it opens the answer."""
-    judge = judge or _default_judge()
+def backing(chosen: Sequence[Candidate], pool: Sequence[Candidate],
+            judge: SupportJudge) -> list[list[Candidate]]:
+    """The check of quoted sentences: each of ``chosen`` with the near-identical sentences of other
+    articles in ``pool`` that ``judge`` (strict: every number, date and name stated) says back
+    it, at most ``MAX_CITATIONS_PER_SENTENCE`` articles a sentence."""
+    out = []
+    for c in chosen:
+        docs = {c.passage.doc_id}
+        backed = [c]
+        for dup in near_duplicates(c.text, [o for o in pool if o.passage.doc_id not in docs]):
+            if (dup.passage.doc_id not in docs and len(backed) < MAX_CITATIONS_PER_SENTENCE
+                    and backs(judge, dup.text, c.text)):
+                docs.add(dup.passage.doc_id)
+                backed.append(dup)
+        out.append(backed)
+    return out
+
+
+def cite(evidence: Evidence, backed: Sequence[Sequence[Candidate]]
+         ) -> tuple[list[AnswerSentence], list[Citation]]:
+    """The answer's sentences (each quoted sentence with the markers of what backs it) and their
+    citations, one number per article in order of first use."""
     numbers: dict[str, int] = {}  # doc id -> its marker
     quoted: dict[str, dict[int, Candidate]] = {}  # doc id -> sentence start -> sentence
     sentences: list[AnswerSentence] = []
-    parts: list[str] = []
-    articles: dict[str, Article | None] = {}
-
-    def cite(c: Candidate) -> int:
-        doc = c.passage.doc_id
-        if doc not in numbers:
-            articles[doc] = document(doc)
-            numbers[doc] = len(numbers) + 1
-            quoted[doc] = {}
-        quoted[doc].setdefault(c.start, c)
-        return numbers[doc]
-
-    first: ShortAnswer | None = None
-    if short is not None and chosen:
-        c, (start, end, kind) = chosen[0], short
-        n = cite(c)
-        first = ShortAnswer(c.text[start:end], kind, n, c.passage.doc_id, c.start + start, c.start + end)
-        sentences.append(AnswerSentence(first.text, (n,), short=True))
-        parts.append(f"{first.text} [{n}] —")
-    for c in chosen:
-        docs = {c.passage.doc_id}
-        backing = [c]
-        for dup in near_duplicates(c.text, [o for o in pool if o.passage.doc_id not in docs]):
-            if (dup.passage.doc_id not in docs and len(backing) < MAX_CITATIONS_PER_SENTENCE
-                    and backs(judge, dup.text, c.text)):
-                docs.add(dup.passage.doc_id)
-                backing.append(dup)
-        marks = tuple(dict.fromkeys(cite(b) for b in backing))
-        text = closed(c.text)  # a quote the sentence boundary cut is closed
-        sentences.append(AnswerSentence(text, marks))
-        parts.append(text + " " + "".join(f"[{n}]" for n in marks))
+    for sentence in backed:
+        for b in sentence:
+            doc = b.passage.doc_id
+            numbers.setdefault(doc, len(numbers) + 1)
+            quoted.setdefault(doc, {}).setdefault(b.start, b)
+        marks = tuple(dict.fromkeys(numbers[b.passage.doc_id] for b in sentence))
+        # a quote the sentence boundary cut is closed
+        sentences.append(AnswerSentence(closed(sentence[0].text), marks))
     citations = []
     for doc, n in numbers.items():
-        quotes = [citation_for(q, n, articles[doc]) for q in quoted[doc].values()]
+        quotes = [citation_for(q, n, evidence.article(doc)) for q in quoted[doc].values()]
         citations.append(replace(quotes[0], also=tuple(quotes[1:])))
-    dated = [c.published for c in citations if c.published]
-    outlets = tuple(dict.fromkeys(c.source for c in citations if c.source))
-    return Answer(
-        question=question, text=" ".join(parts), abstained=False, citations=tuple(citations),
-        sentences=tuple(sentences), as_of=max(dated) if dated else None,
-        reported_by=len({c.doc_id for c in citations}),
-        independent=len({c.cluster_id or c.doc_id for c in citations}), outlets=outlets,
-        short=first, answerer=answerer, retrieved=tuple(retrieved),
-    )
+    return sentences, citations

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 import textwrap
-from dataclasses import replace
+from collections.abc import Sequence
 
-from assistant.kernel.answers import Answer, Coverage
+from assistant.kernel.answers import Citation, Coverage
 
 MOST = 6  # articles quoted for a coverage question (each in its own words)
 _OUTLETS = (r"(?:outlets|sources|media|newspapers|papers|"
@@ -36,14 +36,13 @@ def asks(question: str) -> str | None:
     return None
 
 
-def answer(quoted: Answer, asked: str) -> Answer:
-    """``quoted`` (the quotes of the articles reporting it) opened by the line that answers
-    ``asked`` from their metadata."""
-    if quoted.abstained or not quoted.citations:
-        return quoted
-    found = Coverage(asked, tuple((c.source or _titled(c.title), c.number, c.published)
-                                  for c in quoted.citations))
-    return replace(quoted, coverage=found, text=f"{line(found, quoted.independent)} {quoted.text}")
+def reports(citations: Sequence[Citation], asked: str) -> Coverage | None:
+    """What the cited articles (each quoted reporting it) say about who reported it, from their
+    metadata; the answer opens with its ``line``."""
+    if not citations:
+        return None
+    return Coverage(asked, tuple((c.source or _titled(c.title), c.number, c.published)
+                                 for c in citations))
 
 
 def line(coverage: Coverage, independent: int = 0) -> str:

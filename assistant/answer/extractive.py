@@ -1,21 +1,40 @@
 """The extractive answerer: quotes the sentences of the articles that answer the question and
-abstains below the calibrated threshold. It needs no LLM; the LLM answerers fall back on it.
+abstains below the calibrated threshold. It needs no LLM; the LLM answerers write from it.
+
+Three stages, which ``Assistant.ask`` runs in turn: ``compose`` chooses the sentences (or
+abstains), ``check`` picks the other articles' copies that back each of them, and ``news``
+makes the Answer with the conflicts between them and, asked who reported it, the outlets.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass
 from typing import Any
 
 from assistant.answer import coverage, news, question, readable
 from assistant.answer.base import Evidence, abstain
-from assistant.answer.cite import compose
+from assistant.answer.build import build_answer, fact_first
+from assistant.answer.cite import backing, cite
+from assistant.answer.news import Disagreement
 from assistant.answer.sentences import Candidate, Selection, candidates, select
 from assistant.check.judge import SupportJudge
-from assistant.kernel.answers import Answer, Claim, Conflict
-from assistant.kernel.records import Article
+from assistant.kernel.answers import Answer, Citation, Claim, Conflict
 from assistant.kernel.settings import Settings
+
+
+@dataclass(frozen=True)
+class Quotes:
+    """The sentences the extractive answerer chose (``compose``), before the check picks the other
+    articles' copies that back them (``check``) and the Answer is made with its conflicts
+    (``news``)."""
+
+    chosen: tuple[Candidate, ...]
+    pool: tuple[Candidate, ...] = ()  # where copies of them are looked for
+    lead: str | None = None  # the query whose asked-for value opens the answer
+    confidence: float = 0.0
+    disagreeing: tuple[Disagreement, ...] = ()  # sentences stating another value than chosen[0]
+    covers: str | None = None  # a question about who reported it: ``coverage.asks``
+    notes: tuple[str, ...] = ()
 
 
 class ExtractiveAnswerer:
@@ -28,9 +47,8 @@ class ExtractiveAnswerer:
 
     name = "extractive"
 
-    def __init__(self, settings: Settings, document: Callable[[str], Article | None]) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.document = document
         self._judge: SupportJudge | None = None
         self._reranker: Any = None
 
@@ -38,7 +56,7 @@ class ExtractiveAnswerer:
     def judge(self) -> SupportJudge:
         """The strict support judge that decides which copies back a quoted sentence."""
         if self._judge is None:
-            from assistant.check.judges import make_judge
+            from assistant.check.choice import make_judge
 
             self._judge = make_judge(self.settings, strict=True)
         return self._judge
@@ -60,9 +78,16 @@ class ExtractiveAnswerer:
         return self._reranker
 
     def answer(self, evidence: Evidence) -> Answer:
-        parts = news.order_parts(evidence.question)
-        if parts is not None and evidence.search is not None:
-            ordered = self._order(evidence, parts)
+        """The quoted answer: ``compose``, ``check`` and ``news`` in turn (the stages
+        ``Assistant.ask`` runs)."""
+        quotes = self.compose(evidence)
+        return quotes if isinstance(quotes, Answer) else self.news(evidence, quotes,
+                                                                   self.check(quotes))
+
+    def compose(self, evidence: Evidence) -> Quotes | Answer:
+        """The sentences that answer the question, or the abstention when none does."""
+        if evidence.parts:
+            ordered = self._order(evidence)
             if ordered is not None:
                 return ordered
         selection = self.choose(evidence)
@@ -81,33 +106,41 @@ class ExtractiveAnswerer:
                                           "and only say what was planned",), confidence=selection.evidence)
             chosen = [follow]
         if news.is_recency(evidence.question):
-            chosen = [self._latest(selection)]
+            chosen = [self._latest(evidence, selection)]
         chosen = _standalone(chosen, selection)
         anchor, disagreeing = _disagreement(chosen, selection, question.need(evidence.query),
                                             evidence.query)
         asked = coverage.asks(evidence.question)
-        short = None
+        lead = None  # the query whose asked-for value opens the answer
         if disagreeing:
             chosen = [anchor] + [c for c, *_ in disagreeing]
-        elif asked or news.asks_who_reports(evidence.question):
+        elif not fact_first(evidence.question):
             chosen = news.other_outlets(evidence.query, chosen, candidates(
                 evidence.passages + evidence.story([c.passage.doc_id for c in chosen])),
                 most=coverage.MOST if asked else 3)
             chosen = [r for c in chosen if (r := readable.with_antecedent(c)) is not None] or chosen
         elif planned or news.is_recency(evidence.question):
-            short = readable.short_span(evidence.query, chosen[0].text)
+            lead = evidence.query
         else:
-            chosen, short = _fact_first(evidence.query, chosen, selection)
-        cited = [c.passage.doc_id for c in chosen]
-        pool = candidates(evidence.passages + evidence.story(cited))
-        answer = compose(evidence.question, chosen, pool, self.document, retrieved=evidence.top,
-                         judge=self.judge, short=short)
-        answer = replace(answer, confidence=round(selection.evidence, 4))
-        if disagreeing:
-            answer = _with_conflicts(answer, chosen[0], disagreeing)
-        if asked:
-            answer = coverage.answer(answer, asked)
-        return answer
+            chosen, lead = _fact_first(evidence.query, chosen, selection), evidence.query
+        pool = candidates(evidence.passages + evidence.story([c.passage.doc_id for c in chosen]))
+        return Quotes(tuple(chosen), tuple(pool), lead, round(selection.evidence, 4),
+                      tuple(disagreeing), asked)
+
+    def check(self, quotes: Quotes) -> list[list[Candidate]]:
+        """Each chosen sentence with the other articles' copies that back it (``cite.backing``,
+        with the strict judge)."""
+        return backing(quotes.chosen, quotes.pool, self.judge)
+
+    def news(self, evidence: Evidence, quotes: Quotes, backed: list[list[Candidate]]) -> Answer:
+        """The Answer of the checked quotes, with the conflicts between them and, for a question
+        about who reported it, the line naming the outlets."""
+        sentences, citations = cite(evidence, backed)
+        conflicts = _conflicts(citations, quotes.chosen[0], quotes.disagreeing)
+        reports = coverage.reports(citations, quotes.covers) if quotes.covers else None
+        return build_answer(evidence, sentences, citations, answerer=self.name, lead=quotes.lead,
+                            notes=quotes.notes, confidence=quotes.confidence,
+                            conflicts=conflicts, reports=reports)
 
     def _planned(self, evidence: Evidence, c: Candidate) -> str | None:
         return news.planned_only(evidence.question, c, evidence.documents.get(c.passage.doc_id))
@@ -129,21 +162,20 @@ class ExtractiveAnswerer:
                 return c
         return None
 
-    def _latest(self, selection: Selection) -> Candidate:
+    def _latest(self, evidence: Evidence, selection: Selection) -> Candidate:
         best = selection.ranked[0]
         close = [c for c in selection.ranked[:10] if c.score >= 0.8 * best.score]
-        return max(close, key=lambda c: (news.evidence_date(c, self.document(c.passage.doc_id)) or "",
+        return max(close, key=lambda c: (news.evidence_date(c, evidence.article(c.passage.doc_id)) or "",
                                          c.score))
 
-    def _order(self, evidence: Evidence, parts: tuple[str, str, bool]) -> Answer | None:
-        """Answer each compared event on its own, then list them in date order."""
-        assert evidence.search is not None
+    def _order(self, evidence: Evidence) -> Quotes | None:
+        """Answer each compared event on its own (``evidence.parts``), then list them in date order."""
         events: list[tuple[Candidate, str | None]] = []
         confidence = 1.0
-        for part in parts[:2]:
-            top = evidence.search(part)[: self.settings.top_k]
+        for part, found in evidence.parts:
+            top = found[: self.settings.top_k]
             articles = {p.doc_id: f"{p.title}\n{a.text}" for p in top
-                        if (a := self.document(p.doc_id)) is not None}
+                        if (a := evidence.article(p.doc_id)) is not None}
             # Best: a dated sentence naming the event; then undated; then names nearby only.
             for kind, strict in (("date", True), (None, True), ("date", False), (None, False)):
                 sel = select(part, top, 1, articles, kind=kind, names_in_sentence=strict)
@@ -153,18 +185,16 @@ class ExtractiveAnswerer:
                 return None  # one event not found: answer the question as a plain question
             c = sel.sentences[0]
             confidence = min(confidence, sel.evidence)
-            events.append((c, news.event_date(c, self.document(c.passage.doc_id))))
+            events.append((c, news.event_date(c, evidence.article(c.passage.doc_id))))
         if events[0][0].text == events[1][0].text:
             return None
         dated = sorted(events, key=lambda e: (e[1] is None, e[1] or ""))
-        answer = compose(evidence.question, [c for c, _ in dated], [], self.document,
-                         retrieved=evidence.top)
         when = [f"[{i + 1}] {d}" if d else f"[{i + 1}] undated in the articles"
                 for i, (_, d) in enumerate(dated)]
         note = "in date order: " + "; ".join(when)
         if all(d for _, d in dated) and dated[0][1] == dated[1][1]:
             note = "both on the same day: " + "; ".join(when)
-        return replace(answer, notes=(*answer.notes, note), confidence=round(confidence, 4))
+        return Quotes(tuple(c for c, _ in dated), confidence=round(confidence, 4), notes=(note,))
 
 
 CONFLICT_ANCHORS = 3  # best sentences tried as the first side of a conflict
@@ -194,16 +224,15 @@ def _disagreement(chosen: list[Candidate], selection: Selection, need: str | Non
     return chosen[0], []
 
 
-def _fact_first(query: str, chosen: list[Candidate], selection: Selection
-                ) -> tuple[list[Candidate], tuple[int, int, str] | None]:
-    """The chosen sentences led by one holding the value the question asks for, and its span.
+def _fact_first(query: str, chosen: list[Candidate], selection: Selection) -> list[Candidate]:
+    """The chosen sentences led by one holding the value the question asks for (the answer
+    opens with that value: ``assistant.answer.build``).
 
     When the best sentence holds no such value (the Moscow meeting, asked who Macron phoned)
     but a sentence scoring nearly as well does (the call with Joe Biden), that one leads.
     """
-    span = readable.short_span(query, chosen[0].text)
-    if span is not None or question.need(query) is None:
-        return chosen, span
+    if readable.short_span(query, chosen[0].text) is not None or question.need(query) is None:
+        return chosen
     best, options = chosen[0], []
     said = readable.asked_words(query, best.text)  # a lead must say as much of the question
     for i, c in enumerate(selection.ranked[:12]):
@@ -212,16 +241,16 @@ def _fact_first(query: str, chosen: list[Candidate], selection: Selection
         lead = readable.with_antecedent(c)
         if lead is None or (lead.passage.doc_id, lead.start) == (best.passage.doc_id, best.start):
             continue
-        span = readable.short_span(query, lead.text)
         says = readable.asked_words(query, lead.text)
-        if span is not None and says >= said:  # the one saying most leads; ties: the best ranked
-            options.append((says, -i, lead, span))
+        # the one saying most leads; ties: the best ranked
+        if readable.short_span(query, lead.text) is not None and says >= said:
+            options.append((says, -i, lead))
     if not options:
-        return chosen, None
-    *_, lead, span = max(options, key=lambda o: o[:2])
+        return chosen
+    *_, lead = max(options, key=lambda o: o[:2])
     # the best sentence stays, right after the one that leads: it may say more of the answer
     rest = [x for x in chosen if (x.passage.doc_id, x.start) != (lead.passage.doc_id, lead.start)]
-    return [lead, *rest][: max(2, len(chosen))], span
+    return [lead, *rest][: max(2, len(chosen))]
 
 
 def _standalone(chosen: list[Candidate], selection: Selection) -> list[Candidate]:
@@ -234,13 +263,13 @@ def _standalone(chosen: list[Candidate], selection: Selection) -> list[Candidate
     return out or chosen
 
 
-def _with_conflicts(answer: Answer, first: Candidate,
-                    disagreeing: list[tuple[Candidate, str, tuple[str, ...], tuple[str, ...]]]) -> Answer:
-    """Attach the conflicts, each claim with the numbers of the citations that state it.
+def _conflicts(citations: list[Citation], first: Candidate,
+               disagreeing: tuple[Disagreement, ...]) -> tuple[Conflict, ...]:
+    """The conflicts, each claim with the number of the citation that states it.
 
     Two claims of one article are that article contradicting itself, not sources disagreeing."""
-    number = {c.doc_id: c.number for c in answer.citations}
-    published = {c.doc_id: c.published for c in answer.citations}
+    number = {c.doc_id: c.number for c in citations}
+    published = {c.doc_id: c.published for c in citations}
     key = first.passage.doc_id
     found = []
     for c, kind, left, right in disagreeing:
@@ -255,5 +284,4 @@ def _with_conflicts(answer: Answer, first: Candidate,
             note=(f"this article contradicts itself on the {kind} [{number[key]}]: {said}" if same
                   else f"the sources disagree on the {kind}: {said}"),
             same_article=same))
-    notes = tuple(c.note for c in found)
-    return replace(answer, conflicts=tuple(found), notes=(*answer.notes, *notes))
+    return tuple(found)

@@ -24,9 +24,7 @@ from assistant.kernel.settings import ANSWERERS, Settings
 
 if TYPE_CHECKING:
     from assistant.answer.base import Answerer
-    from assistant.kernel.records import Article
 
-    Document = Callable[[str], Article | None]
     Embed = Callable[[list[str]], object] | None
 
 LLM_INSTALL = 'pip install -e ".[llm]"'
@@ -36,36 +34,36 @@ LLM_INSTALL = 'pip install -e ".[llm]"'
 class Entry:
     """One answerer: how to build it, what it does, what it needs installed."""
 
-    build: Callable[[Settings, Document, Embed], Answerer]
+    build: Callable[[Settings, Embed], Answerer]
     description: str
     needs: Callable[[Settings], tuple[str, ...]] = lambda settings: ()  # importable modules
     extra: str = ""  # what provides them, for the message ("the LLM extra")
     install: str = ""  # the command that installs them
 
 
-def _extractive(settings: Settings, document: Document, embed: Embed) -> Answerer:
+def _extractive(settings: Settings, embed: Embed) -> Answerer:
     from assistant.answer.extractive import ExtractiveAnswerer
 
-    return ExtractiveAnswerer(settings, document)
+    return ExtractiveAnswerer(settings)
 
 
-def _llama_cpp(settings: Settings, document: Document, embed: Embed) -> Answerer:
+def _llama_cpp(settings: Settings, embed: Embed) -> Answerer:
     from assistant.answer.backends import load_llama_cpp
     from assistant.answer.llm import make_llm_answerer
 
     where = str(settings.llm_model_path or "packaged Gemma 3 270M")
-    return make_llm_answerer("llama-cpp", settings, document, embed,
+    return make_llm_answerer("llama-cpp", settings, embed,
                              lambda: load_llama_cpp(settings), where)
 
 
-def _openai(settings: Settings, document: Document, embed: Embed) -> Answerer:
+def _openai(settings: Settings, embed: Embed) -> Answerer:
     from assistant.answer.backends import LLMError, OpenAIBackend, safe_url
     from assistant.answer.llm import make_llm_answerer
 
     if not settings.llm_base_url:
         raise LLMError("the 'openai' answerer needs a server: set ASSISTANT_LLM_BASE_URL "
                        "(e.g. http://127.0.0.1:8080/v1)")
-    return make_llm_answerer("openai", settings, document, embed,
+    return make_llm_answerer("openai", settings, embed,
                              lambda: OpenAIBackend.from_settings(settings), safe_url(settings.llm_base_url))
 
 
@@ -87,7 +85,7 @@ if tuple(REGISTRY) != ANSWERERS:  # Settings validates names against the kernel'
                       "assistant/kernel/settings.py differ: list every answerer in both")
 
 
-def make_answerer(settings: Settings, document: Document, embed: Embed = None) -> Answerer:
+def make_answerer(settings: Settings, embed: Embed = None) -> Answerer:
     """The answerer ``settings.answerer`` names; one whose optional modules are missing
     fails here, in one line naming the command that installs them."""
     name = settings.answerer
@@ -96,7 +94,7 @@ def make_answerer(settings: Settings, document: Document, embed: Embed = None) -
     if missing:
         raise MissingExtraError(f"the {name!r} answerer needs the {entry.extra} extra "
                                 f"({missing[0]} is missing): {entry.install}")
-    return entry.build(settings, document, embed)
+    return entry.build(settings, embed)
 
 
 def _installed(module: str) -> bool:

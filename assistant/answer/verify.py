@@ -29,6 +29,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from assistant.answer.build import joined
 from assistant.answer.cite import citation_for
 from assistant.answer.prompt import is_instruction, readable
 from assistant.answer.sentences import Candidate
@@ -47,7 +48,6 @@ _NUMBER = re.compile(r"(\d{1,3})(?:\s*[-–]\s*(\d{1,3}))?")
 class VerifiedAnswer:
     """The verified answer: what survived, its citations, and what verification changed."""
 
-    text: str  # surviving sentences with renumbered [n] markers
     sentences: tuple[AnswerSentence, ...]
     citations: tuple[Citation, ...]
     removed: tuple[str, ...] = ()  # unsupported sentences taken out (mode "remove")
@@ -55,6 +55,11 @@ class VerifiedAnswer:
     dropped_markers: int = 0  # markers that pointed to no passage
     recited: int = 0  # supported sentences whose own markers were missing or wrong
     notes: tuple[str, ...] = field(default=())
+
+    @property
+    def text(self) -> str:
+        """The surviving sentences with their renumbered [n] markers."""
+        return joined(self.sentences)
 
     @property
     def flagged(self) -> int:
@@ -156,9 +161,9 @@ def verify(
             kept.append((sentence, cited, verdict))
         else:
             removed.append(sentence)
-    sentences, citations, parts = _cite(kept, document)
+    sentences, citations = _cite(kept, document)
     return VerifiedAnswer(
-        text=" ".join(parts), sentences=tuple(sentences), citations=tuple(citations),
+        sentences=tuple(sentences), citations=tuple(citations),
         removed=tuple(removed), generated=len(seen), dropped_markers=dropped, recited=recited,
     )
 
@@ -255,13 +260,12 @@ def best_sentence(p: Passage, claim: str, judge: SupportJudge) -> Candidate:
 def _cite(
     kept: list[tuple[str, list[Candidate], Support]],
     document: Callable[[str], Article | None] | None,
-) -> tuple[list[AnswerSentence], list[Citation], list[str]]:
+) -> tuple[list[AnswerSentence], list[Citation]]:
     """Citations of the quotes, numbered in order of first use; sentences with their markers."""
     numbers: dict[tuple[str, int], int] = {}
     citations: list[Citation] = []
     articles: dict[str, Article | None] = {}
     sentences: list[AnswerSentence] = []
-    parts: list[str] = []
     for sentence, quotes, verdict in kept:
         marks: list[int] = []
         for quote in quotes:
@@ -276,5 +280,4 @@ def _cite(
                 marks.append(numbers[key])
         sentences.append(AnswerSentence(sentence, tuple(marks), verdict.supported,
                                         round(verdict.score, 4)))
-        parts.append(sentence + (" " + "".join(f"[{n}]" for n in marks) if marks else ""))
-    return sentences, citations, parts
+    return sentences, citations

@@ -11,18 +11,21 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from assistant.answer.base import Answerer, Evidence, abstain
+from assistant.answer.base import Answerer, abstain
 from assistant.answer.extractive import ExtractiveAnswerer
+from assistant.answer.llm import Draft, LLMAnswerer
 from assistant.answer.registry import make_answerer
-from assistant.app.chat import ChatSession, contextualise
-from assistant.app.reader import StoreReader
+from assistant.app import stages
+from assistant.app.chat import ChatSession
+from assistant.app.store_reader import StoreReader
 from assistant.check.judge import Support, SupportJudge
-from assistant.kernel.answers import Answer, Filters, Passage
+from assistant.check.on_topic import left_out_topic
+from assistant.kernel.answers import Answer
 from assistant.kernel.errors import AssistantError, BadQuestionError, CollectionGoneError, StoreError
 from assistant.kernel.records import Article, IndexReport, Status
 from assistant.kernel.settings import Settings
-from assistant.retrieve import filters as filtering
-from assistant.retrieve.retriever import Retriever, check_question
+from assistant.retrieve.filters import strings
+from assistant.retrieve.retriever import Retriever
 
 
 class Assistant:
@@ -66,31 +69,29 @@ class Assistant:
         with self._lock:
             if self._answerer is None:
                 self._answerer = (self._llm_answerer(self._llm) if self._llm is not None else
-                                  make_answerer(self.settings, self._document_or_none,
-                                                self._embed))
+                                  make_answerer(self.settings, self._embed))
             return self._answerer
 
     def _llm_answerer(self, llm: Any) -> Answerer:
         from assistant.answer.any_llm import llm_answerer
 
-        return llm_answerer(llm, self.settings, self._document_or_none, self._embed)
+        return llm_answerer(llm, self.settings, self._embed)
 
     def _embed(self, texts: list[str]) -> Any:
         return self.embedder().embed(texts)
 
     def _extractive(self) -> ExtractiveAnswerer:
-        """The extractive answerer (the configured one, when it is extractive): its evidence
-        score tells whether filters left the question's topic out."""
+        """The extractive answerer that composes the quoted answer every answer starts from:
+        the configured one when it is extractive, an LLM answerer's own otherwise."""
         answerer = self.answerer()
         if isinstance(answerer, ExtractiveAnswerer):
             return answerer
+        if isinstance(answerer, LLMAnswerer):
+            return answerer.fallback
         with self._lock:
             if self._quoter is None:
-                self._quoter = ExtractiveAnswerer(self.settings, self._document_or_none)
+                self._quoter = ExtractiveAnswerer(self.settings)
             return self._quoter
-
-    def _document_or_none(self, doc_id: str) -> Article | None:
-        return self._retriever().manifest.article(doc_id)
 
     @property
     def retriever(self) -> Retriever:
@@ -168,60 +169,35 @@ class Assistant:
     def _answers(self, question: str, since: Any, until: Any, sources: Sequence[str],
                  doc_ids: Sequence[str], include_undated: bool | None, history: Sequence[str],
                  boost_docs: Sequence[str]) -> Iterator[str | Answer]:
+        """One pass through the stages (``assistant/app/stages.py``), each taking what the one
+        before returned: parse, retrieve, compose, check, news and the Answer; an LLM answerer
+        then writes from the quoted answer, and its draft is checked in turn."""
         started = time.perf_counter()
-        question = check_question(question, self.settings.max_question_chars)
-        if include_undated is None:
-            include_undated = self.settings.include_undated
-        filters = filtering.parse(since, until, sources, doc_ids, include_undated)
-        history = filtering.strings("history", history)
-        boost_docs = filtering.strings("boost_docs", boost_docs)
-        query = _with_history(question, history)
+        asked = stages.parse(question, since, until, sources, doc_ids, include_undated, history,
+                             boost_docs, self.settings)
         retriever = self._retriever()
-        evidence = self._evidence(retriever, question, query, filters, boost_docs)
-        filters = replace(filters, undated=retriever.undated(filters))
-        answer = None
-        if filters.dated or filters.sources:  # doc_ids alone: the caller chose the articles
-            answer = self._on_topic(retriever, evidence, filters, boost_docs)
-        if answer is not None:
-            yield _timed(replace(answer, filters=filters), started)
+        evidence = stages.retrieve(retriever, asked, self.settings)
+        quoter, answerer = self._extractive(), self.answerer()
+        quotes = quoter.compose(evidence)  # compose: the sentences that answer it, or abstain
+        # check: the other articles' copies that back each quote; news: conflicts, the Answer
+        quoted = quotes if isinstance(quotes, Answer) else quoter.news(evidence, quotes,
+                                                                       quoter.check(quotes))
+        if asked.filtered:  # check: what the filters let through is on the question's topic
+            whole = quoter.answer(stages.retrieve(retriever, stages.unfiltered(asked), self.settings))
+            note = left_out_topic(quoted, whole, set(evidence.allowed or ()),
+                                  self.settings.abstain_threshold)
+            if note:
+                yield _timed(abstain(evidence, (note,), quoted.confidence, answerer.name), started)
+                return
+        if not isinstance(answerer, LLMAnswerer):  # the quotes are the answer (or one of its own)
+            yield _timed(quoted if answerer is quoter else answerer.answer(evidence), started)
             return
-        answerer = self.answerer()
-        stream = getattr(answerer, "stream", None)  # answerers that generate stream their draft
-        for item in stream(evidence) if stream else (answerer.answer(evidence),):
-            yield item if isinstance(item, str) else _timed(replace(item, filters=filters), started)
-
-    def _evidence(self, retriever: Retriever, question: str, query: str, filters: Filters,
-                  boost_docs: Sequence[str]) -> Evidence:
-        """What retrieval finds for ``query`` among the articles passing ``filters``."""
-        k = self.settings.candidates
-        passages = retriever.search(query, filters, k=k, boost_docs=boost_docs)
-        top = passages[: self.settings.top_k]
-        notes = ("no indexed article matches the filters",) if filters.active and not passages else ()
-        documents = {d: a for d in dict.fromkeys(p.doc_id for p in top)
-                     if (a := retriever.manifest.article(d)) is not None}
-        allowed = retriever.allowed_docs(filters)
-
-        def story(ids: list[str]) -> list[Passage]:  # copies cited as backing obey the filters too
-            return [p for p in retriever.story_passages(ids) if allowed is None or p.doc_id in allowed]
-
-        return Evidence(question, query, passages, top, documents, notes, story,
-                        lambda text: retriever.search(text, filters, k=k))
-
-    def _on_topic(self, retriever: Retriever, evidence: Evidence, filters: Filters,
-                  boost_docs: Sequence[str]) -> Answer | None:
-        """The abstention when the filters left only passages off the question's topic
-        (``filters.left_out_topic``); else the extractive answer when that is the configured
-        answerer (already computed), else None."""
-        quoter = self._extractive()
-        quoted = quoter.answer(evidence)
-        whole = quoter.answer(self._evidence(retriever, evidence.question, evidence.query,
-                                             Filters(), boost_docs))
-        note = filtering.left_out_topic(quoted, whole, retriever.allowed_docs(filters) or set(),
-                                        self.settings.abstain_threshold)
-        if note:
-            return replace(abstain(evidence, (note,), quoted.confidence),
-                           answerer=self.answerer().name)
-        return quoted if quoter is self.answerer() else None
+        for item in answerer.write(evidence, quoted):  # compose: an LLM writes from the quotes
+            if isinstance(item, str):
+                yield item
+            else:  # check: the draft's sentences against the passages they cite
+                checked = answerer.check(evidence, quoted, item) if isinstance(item, Draft) else item
+                yield _timed(checked, started)
 
     def supports(self, claim: str, passages: Sequence[str] | str) -> Support:
         """Whether ``passages`` (read together) support ``claim``: the judge that verifies LLM
@@ -230,10 +206,10 @@ class Assistant:
             passages = [passages]
         if not isinstance(claim, str) or not claim.strip():
             raise BadQuestionError("the claim is empty — give the sentence to check")
-        texts = filtering.strings("passages", passages)
+        texts = strings("passages", passages)
         with self._lock:
             if self._judge is None:
-                from assistant.check.judges import make_judge
+                from assistant.check.choice import make_judge
 
                 self._judge = make_judge(self.settings, self._embed)
             judge = self._judge
@@ -303,10 +279,6 @@ class Assistant:
     def close(self) -> None:
         """Release the store (the model stays loaded)."""
         self._reader.close()
-
-
-def _with_history(question: str, history: Sequence[str]) -> str:
-    return contextualise(question, history)
 
 
 def _timed(answer: Answer, started: float) -> Answer:

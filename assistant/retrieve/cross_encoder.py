@@ -6,8 +6,10 @@ in ``assistant/models/`` and run with onnxruntime — no torch on the query path
   ``Settings.reranker`` turns it on (:func:`make_reranker`).
 - The support verifier (``assistant.check.learned_judge``) is the other model run this way.
 
-Each model folder holds ``model.onnx``, ``tokenizer.json``, ``MODEL_CARD.md`` and
-``calibration.json`` (the threshold chosen on held-out data by ``train/calibrate.py``).
+Each model folder holds ``model.onnx``, ``tokenizer.json`` and ``MODEL_CARD.md``; the
+verifier's also ``calibration.json`` (its threshold, chosen on held-out data by
+``train/calibrate.py``). The reranker has none: its probability is blended into the rules'
+scores, never compared with a threshold.
 """
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
-"""Filters a reader sets on a question: read, described, and checked for leaving the topic out.
+"""Filters a reader sets on a question: read and described.
 
 A question can be restricted to a date range, to outlets and (from Python) to articles.
 ``parse`` reads those values the same way from every surface — Python arguments, CLI flags,
 UI fields — with dates going through :mod:`assistant.kernel.dates`, the one date parser: ISO days and
 unambiguous forms ("March 14, 2023", "14/03/2023") are taken, "01/02/2022" is refused
 with both readings, and so is a range that ends before it starts. ``describe`` is the line
-every answer shows. ``left_out_topic`` decides when the filters left only passages off the
-question's topic, so the assistant abstains instead of quoting something unrelated.
+every answer shows. Whether the filters left the question's topic out is judged with the
+answers (``assistant.check.on_topic``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from assistant.kernel import dates
-from assistant.kernel.answers import Answer, Filters
+from assistant.kernel.answers import Filters
 from assistant.kernel.errors import BadQuestionError
 
 
@@ -104,29 +104,3 @@ def describe(f: Filters) -> str:
 def undated_left_out(f: Filters) -> bool:
     """Whether the answer should offer to include the undated articles the range left out."""
     return f.dated and not f.include_undated and f.undated > 0
-
-
-def left_out_topic(filtered: Answer, whole: Answer, allowed: set[str],
-                   threshold: float) -> str | None:
-    """The note for an answer whose filters left nothing on topic, or None when it stands.
-
-    ``filtered`` is the extractive answer from what the filters let through, ``whole`` the one
-    from the whole index, ``allowed`` the articles the filters let through and ``threshold``
-    the calibrated abstention threshold of the evidence score. The filters left the topic
-    out when the index answers only from articles they exclude, and what they let through
-    either does not answer (the reader is told where the answer is) or its evidence lies
-    nearer the abstention threshold than the index's own: it barely clears the bar the
-    answer clears by far. An outlet's or a day's own
-    version of the answer scores close to the index's, so it stands.
-    """
-    if whole.abstained or not whole.citations:
-        return None
-    if any(c.doc_id in allowed for c in whole.citations):
-        return None  # the index answers from articles the filters keep
-    if not filtered.abstained and filtered.confidence >= (threshold + whole.confidence) / 2:
-        return None
-    where = "; ".join(dict.fromkeys(
-        f"{c.source or 'no outlet named'}, {f'published {c.published}' if c.published else 'undated'}"
-        for c in whole.citations))
-    return f"the filters left nothing on topic: the articles that answer this are outside them ({where})"
-

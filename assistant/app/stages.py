@@ -1,0 +1,97 @@
+"""The first stages of one question's pass: parse what was asked, then retrieve its evidence.
+
+``Assistant.ask_stream`` runs the pass in order — parse → retrieve (with filters) → compose
+(the quoted answer; an LLM writes from it) → check (on topic under filters; an LLM's sentences
+against their sources) → news and the Answer (``assistant.answer.build``). Each stage takes
+what the one before returned. Retrieval hands everything the later stages read down as data
+in :class:`~assistant.answer.base.Evidence` — the articles of every passage, the passages of
+their stories, a "which came first" question's events searched alone — so no later stage
+reaches back into the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from assistant.answer import news
+from assistant.answer.base import Evidence
+from assistant.app.chat import contextualise
+from assistant.kernel.answers import Filters, Passage
+from assistant.kernel.settings import Settings
+from assistant.retrieve import filters as filtering
+from assistant.retrieve.retriever import Retriever, check_question
+
+WHOLE_STORY = 10**9  # every article of a story: ``Evidence.story`` picks the ones it cites
+
+
+@dataclass(frozen=True)
+class Asked:
+    """One question as parsed: the text, the retrieval query, the filters, favoured articles."""
+
+    question: str  # as the user asked it, normalised
+    query: str  # with the conversation's context added (follow-ups)
+    filters: Filters
+    boost_docs: tuple[str, ...] = ()
+
+    @property
+    def filtered(self) -> bool:
+        """Whether a date range or outlets restrict it (doc ids alone: the caller chose the
+        articles, and the topic is theirs)."""
+        return self.filters.dated or bool(self.filters.sources)
+
+
+def parse(question: str, since: Any, until: Any, sources: Sequence[str], doc_ids: Sequence[str],
+          include_undated: bool | None, history: Sequence[str], boost_docs: Sequence[str],
+          settings: Settings) -> Asked:
+    """The question checked and its filters read (a ``BadQuestionError`` says what to fix)."""
+    question = check_question(question, settings.max_question_chars)
+    if include_undated is None:
+        include_undated = settings.include_undated
+    filters = filtering.parse(since, until, sources, doc_ids, include_undated)
+    history = filtering.strings("history", history)
+    return Asked(question, contextualise(question, history), filters,
+                 filtering.strings("boost_docs", boost_docs))
+
+
+def retrieve(retriever: Retriever, asked: Asked, settings: Settings) -> Evidence:
+    """What retrieval finds for ``asked`` among the articles passing its filters, with all that
+    answering it reads."""
+    k = settings.candidates
+    filters = asked.filters
+    passages = retriever.search(asked.query, filters, k=k, boost_docs=asked.boost_docs)
+    top = passages[: settings.top_k]
+    notes = ("no indexed article matches the filters",) if filters.active and not passages else ()
+    compared = news.order_parts(asked.question)
+    parts = tuple((part, retriever.search(part, filters, k=k)) for part in compared[:2]) \
+        if compared else ()
+    stories = _stories(retriever, passages)
+    shown = (passages, *stories.values(), *(found for _, found in parts))
+    library = {d: a for d in dict.fromkeys(p.doc_id for ps in shown for p in ps)
+               if (a := retriever.manifest.article(d)) is not None}
+    documents = {d: library[d] for d in dict.fromkeys(p.doc_id for p in top) if d in library}
+    allowed = retriever.allowed_docs(filters)
+    return Evidence(asked.question, asked.query, passages, top, documents, notes,
+                    filters=replace(filters, undated=retriever.undated(filters)), library=library,
+                    stories=stories, allowed=None if allowed is None else frozenset(allowed),
+                    parts=parts)
+
+
+def unfiltered(asked: Asked) -> Asked:
+    """The same question over the whole index (to judge whether the filters left its topic out)."""
+    return replace(asked, filters=Filters())
+
+
+def _stories(retriever: Retriever, passages: Sequence[Passage]) -> dict[str, tuple[Passage, ...]]:
+    """cluster id -> every passage of its articles, for the clusters of ``passages``: the
+    other articles' from one article's story, and that article's own from another's."""
+    out: dict[str, tuple[Passage, ...]] = {}
+    for p in passages:
+        if p.cluster_id in out:
+            continue
+        mates = retriever.story_passages([p.doc_id], limit=WHOLE_STORY)
+        own = [q for q in retriever.story_passages([mates[0].doc_id], limit=WHOLE_STORY)
+               if q.doc_id == p.doc_id] if mates else []
+        out[p.cluster_id] = (*mates, *own)
+    return out
