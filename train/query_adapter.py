@@ -24,7 +24,7 @@ question's vector changes: the stored passage vectors are untouched, so nothing 
 2. Vectors: every question and chunk embedded once by the assistant's default embedder (int8
    ONNX MiniLM), cached in ``--work`` (~55k texts: 15-60 minutes on 2 cores, by the load).
 3. Training: a softmax over each question's own chunks (its positives against its negatives)
-   plus the other questions' positives in the batch, temperature ``TAU``; Adam, a fixed seed.
+   plus the other questions' positives in the batch, temperature ``TAU``; AdamW, a fixed seed.
 4. Validation, each epoch, on the last ``VALIDATION_POOLS`` of the ``VALIDATION_WEEKS`` held
    out of training (100 questions): every chunk of a week's search results is one pool, as a
    week's store is; choice@8 and choice@40 are the shares of questions whose correct choice
@@ -123,7 +123,7 @@ def embed_all(texts: list[str], work: Path) -> dict[str, np.ndarray]:
 
 
 def adapt(q: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """The adapter as the assistant applies it (rows of ``q`` are unit vectors)."""
+    """``q + q @ w`` back at unit length: the adapted question (rows of ``q`` are unit vectors)."""
     out = q + q @ w
     return out / np.linalg.norm(out, axis=-1, keepdims=True)
 
