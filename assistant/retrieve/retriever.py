@@ -192,20 +192,9 @@ class Retriever:
         stored = self.vectors.vectors([c for c in order if c not in cosine])
         cosine.update({c: float(np.dot(v, qvec)) for c, v in stored.items()})
         rows = self.manifest.chunk_rows(order)
-        texts = self._texts(rows)
-        passages: list[Passage] = []
-        for cid in order:
-            row = rows.get(cid)
-            meta = self._meta.get(row.doc_id) if row else None
-            if row is None or meta is None or cid not in texts:
-                continue  # the article changed or left the index since the search began
-            doc_id, start, end, sentences, _ = row
-            passages.append(Passage(
-                chunk_id=cid, doc_id=doc_id, text=texts[cid], start=start, end=end,
-                title=meta.title, source=meta.source, url=meta.url, published=meta.published,
-                cluster_id=meta.cluster_id, sentences=tuple(tuple(s) for s in json.loads(sentences)),
-                score=fused[cid], dense=cosine.get(cid, 0.0),
-            ))
+        # a chunk whose article changed or left the index since the search began is skipped
+        passages = [p for cid in order if cid in rows and (p := self._passage(
+            cid, rows[cid], score=fused[cid], dense=cosine.get(cid, 0.0))) is not None]
         if self.settings.rerank_depth and self.reranker is not None:
             passages = self.rerank(query, passages)
         return _diversify(passages, k)
@@ -248,20 +237,20 @@ class Retriever:
         mates = sorted(d for c in clusters for d in self._stories.get(c, []) if d not in doc_ids)
         ids = [c for d in mates[:limit] for c in self._chunks_of.get(d, [])]
         rows = self.manifest.chunk_rows(ids)
-        texts = self._texts(rows)
-        out = []
-        for cid, (doc_id, start, end, sentences, _) in rows.items():
-            meta = self._meta.get(doc_id)
-            if meta is None or cid not in texts:
-                continue
-            out.append(Passage(
-                chunk_id=cid, doc_id=doc_id, text=texts[cid], start=start, end=end, title=meta.title,
-                source=meta.source, url=meta.url, published=meta.published, cluster_id=meta.cluster_id,
-                sentences=tuple(tuple(s) for s in json.loads(sentences)), rank=10_000))
-        return out
+        return [p for cid, row in rows.items()
+                if (p := self._passage(cid, row, rank=10_000)) is not None]
 
-    def _texts(self, rows: dict[str, ChunkRow]) -> dict[str, str]:
-        return {cid: row.text for cid, row in rows.items()}
+    def _passage(self, cid: str, row: ChunkRow, **scores: Any) -> Passage | None:
+        """The passage of one stored chunk with its article's metadata (None when the article
+        has none: it left the index), and ``scores`` (score, dense, rank) as given."""
+        meta = self._meta.get(row.doc_id)
+        if meta is None:
+            return None
+        return Passage(
+            chunk_id=cid, doc_id=row.doc_id, text=row.text, start=row.start, end=row.end,
+            title=meta.title, source=meta.source, url=meta.url, published=meta.published,
+            cluster_id=meta.cluster_id, sentences=tuple(tuple(s) for s in json.loads(row.sentences)),
+            **scores)
 
 
 
