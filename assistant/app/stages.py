@@ -18,12 +18,10 @@ from typing import Any
 from assistant.answer import news
 from assistant.answer.base import Evidence
 from assistant.app.chat import contextualise
-from assistant.kernel.answers import Filters, Passage
+from assistant.kernel.answers import Filters
 from assistant.kernel.settings import Settings
 from assistant.retrieve import filters as filtering
 from assistant.retrieve.retriever import Retriever, check_question
-
-WHOLE_STORY = 10**9  # every article of a story: ``Evidence.story`` picks the ones it cites
 
 
 @dataclass(frozen=True)
@@ -66,7 +64,7 @@ def retrieve(retriever: Retriever, asked: Asked, settings: Settings) -> Evidence
     compared = news.order_parts(asked.question)
     parts = tuple((part, retriever.search(part, filters, k=k)) for part in compared[:2]) \
         if compared else ()
-    stories = _stories(retriever, passages)
+    stories = retriever.stories(p.cluster_id for p in passages)
     shown = (passages, *stories.values(), *(found for _, found in parts))
     library = {d: a for d in dict.fromkeys(p.doc_id for ps in shown for p in ps)
                if (a := retriever.manifest.article(d)) is not None}
@@ -81,17 +79,3 @@ def retrieve(retriever: Retriever, asked: Asked, settings: Settings) -> Evidence
 def unfiltered(asked: Asked) -> Asked:
     """The same question over the whole index (to judge whether the filters left its topic out)."""
     return replace(asked, filters=Filters())
-
-
-def _stories(retriever: Retriever, passages: Sequence[Passage]) -> dict[str, tuple[Passage, ...]]:
-    """cluster id -> every passage of its articles, for the clusters of ``passages``: the
-    other articles' from one article's story, and that article's own from another's."""
-    out: dict[str, tuple[Passage, ...]] = {}
-    for p in passages:
-        if p.cluster_id in out:
-            continue
-        mates = retriever.story_passages([p.doc_id], limit=WHOLE_STORY)
-        own = [q for q in retriever.story_passages([mates[0].doc_id], limit=WHOLE_STORY)
-               if q.doc_id == p.doc_id] if mates else []
-        out[p.cluster_id] = (*mates, *own)
-    return out

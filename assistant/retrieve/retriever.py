@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -239,6 +239,21 @@ class Retriever:
         rows = self.manifest.chunk_rows(ids)
         return [p for cid, row in rows.items()
                 if (p := self._passage(cid, row, rank=10_000)) is not None]
+
+    def stories(self, cluster_ids: Iterable[str]) -> dict[str, tuple[Passage, ...]]:
+        """cluster id -> every chunk of every article of that story, read in one go (the copies
+        an answer may cite: ``Evidence.story`` picks from them as ``story_passages`` does).
+        Stories of one article are left out: an answer cites copies from other articles only."""
+        self.refresh()
+        members = {c: docs for c in dict.fromkeys(cluster_ids)
+                   if len(docs := self._stories.get(c, [])) > 1}
+        rows = self.manifest.chunk_rows(
+            [cid for docs in members.values() for d in docs for cid in self._chunks_of.get(d, [])])
+        found: dict[str, list[Passage]] = {}
+        for cid, row in rows.items():
+            if (p := self._passage(cid, row, rank=10_000)) is not None:
+                found.setdefault(p.doc_id, []).append(p)
+        return {c: tuple(p for d in docs for p in found.get(d, ())) for c, docs in members.items()}
 
     def _passage(self, cid: str, row: ChunkRow, **scores: Any) -> Passage | None:
         """The passage of one stored chunk with its article's metadata (None when the article
