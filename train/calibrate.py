@@ -3,7 +3,8 @@
 The threshold is chosen on RGB en_fact only (true answers against ``positive``, the same
 passages with the answer swapped, and topic-near ``negative`` passages: see
 ``bench/calibrate_support.py``), as the value with the best balanced accuracy. It is then
-*measured*, never tuned, on the hand-written pairs in ``eval/support_pairs.jsonl``. Writes
+*measured*, never tuned, on the hand-written pairs in ``eval/support_pairs.jsonl`` and
+``eval/support_pairs_heldout.jsonl``. Writes
 ``assistant/models/verifier/calibration.{json,md}`` and the curve as ``calibration.png``.
 
     .venv/bin/python -m train.calibrate --rgb ../shared/benchmarks/rgb/en_fact.json
@@ -22,6 +23,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 PAIRS = ROOT / "eval" / "support_pairs.jsonl"
+# hand-written pairs that only measure: the first set (2022 dev-week articles) and one written
+# later, blind to every judge, from training weeks no model was trained on
+HAND_SETS = {"hand": PAIRS, "heldout": ROOT / "eval" / "support_pairs_heldout.jsonl"}
 
 
 def hand_pairs(path: Path = PAIRS) -> list[dict[str, Any]]:
@@ -62,47 +66,42 @@ def main() -> None:
     from assistant.retrieve.cross_encoder import CrossEncoder
 
     rgb = rgb_cases(a.rgb)
-    hand = hand_pairs()
+    sets = {name: hand_pairs(path) for name, path in HAND_SETS.items()}
     model = CrossEncoder(a.model)
     learned = LearnedJudge(a.model, threshold=0.0, veto=False)  # raw scores, no threshold yet
     vetoing = LearnedJudge(a.model, threshold=0.0, veto=True)
+    rules = HeuristicJudge()
 
     def scored(judge: Any, items: list[tuple[list[str], str]]) -> list[Any]:
         return [judge.judge(passages, claim) for passages, claim in items]
 
-    rgb_items = [(c["passages"], c["sentence"]) for c in rgb]
-    hand_items = [([r["passage"]], r["claim"]) for r in hand]
-    rgb_expected = [bool(c["expected"]) for c in rgb]
-    hand_expected = [bool(r["supported"]) for r in hand]
-    rgb_learned, hand_learned = scored(learned, rgb_items), scored(learned, hand_items)
-    rgb_veto, hand_veto = scored(vetoing, rgb_items), scored(vetoing, hand_items)
+    items = {"rgb": [(c["passages"], c["sentence"]) for c in rgb],
+             **{name: [([r["passage"]], r["claim"]) for r in rows] for name, rows in sets.items()}}
+    expected = {"rgb": [bool(c["expected"]) for c in rgb],
+                **{name: [bool(r["supported"]) for r in rows] for name, rows in sets.items()}}
+    raw = {name: scored(learned, its) for name, its in items.items()}
+    veto = {name: scored(vetoing, its) for name, its in items.items()}
+    ruled = {name: scored(rules, its) for name, its in items.items()}
 
     curve = []
     for t in np.round(np.arange(0.05, 0.96, 0.01), 2):
-        rv = [s.score >= t for s in rgb_learned]
-        hv = [s.score >= t for s in hand_learned]
-        curve.append({"threshold": float(t), "rgb": rates(rgb_expected, rv),
-                      "hand": rates(hand_expected, hv)})
+        curve.append({"threshold": float(t), **{
+            name: rates(expected[name], [s.score >= t for s in raw[name]]) for name in ("rgb", "hand")}})
     best = max(curve, key=lambda c: (c["rgb"]["balanced_accuracy"], -abs(c["threshold"] - 0.5)))
     threshold = best["threshold"]
 
-    rules = HeuristicJudge()
     report: dict[str, Any] = {"threshold": threshold, "chosen_on": "RGB en_fact (balanced accuracy)"}
-    rows: list[tuple[str, str, Callable[[int], bool], Callable[[int], bool]]] = [
-        ("rules φ (HeuristicJudge)", "rules",
-         lambda i: rules.judge(*rgb_items[i]).supported, lambda i: rules.judge(*hand_items[i]).supported),
-        ("learned verifier", "learned",
-         lambda i: rgb_learned[i].score >= threshold, lambda i: hand_learned[i].score >= threshold),
+    verdicts: list[tuple[str, str, Callable[[str], list[bool]]]] = [
+        ("rules φ (HeuristicJudge)", "rules", lambda n: [s.supported for s in ruled[n]]),
+        ("learned verifier", "learned", lambda n: [s.score >= threshold for s in raw[n]]),
         ("learned + rules' mismatch veto", "learned+veto",
-         lambda i: rgb_veto[i].score >= threshold and not rgb_veto[i].mismatches,
-         lambda i: hand_veto[i].score >= threshold and not hand_veto[i].mismatches),
+         lambda n: [s.score >= threshold and not s.mismatches for s in veto[n]]),
     ]
     table = []
-    for title, key, on_rgb, on_hand in rows:
-        rv = [on_rgb(i) for i in range(len(rgb))]
-        hv = [on_hand(i) for i in range(len(hand))]
-        report[key] = {"rgb": rates(rgb_expected, rv), "hand": rates(hand_expected, hv),
-                       "hand_by_kind": per_kind(hand, hv)}
+    for title, key, judged in verdicts:
+        report[key] = {name: rates(expected[name], judged(name)) for name in items}
+        report[key].update({f"{name}_by_kind": per_kind(rows, judged(name))
+                            for name, rows in sets.items()})
         table.append((title, report[key]))
     report["model_card_model"] = str(a.model)
     (a.model / "calibration.json").write_text(json.dumps(report, indent=2) + "\n")
@@ -118,22 +117,23 @@ def _markdown(path: Path, report: dict[str, Any], table: list[tuple[str, dict[st
         "# Support verifier: calibration and comparison with the rules",
         "",
         f"Threshold **{report['threshold']:.2f}**, chosen on RGB en_fact by balanced accuracy; the "
-        "hand-written pairs (`eval/support_pairs.jsonl`) only measure it.",
+        "hand-written pairs (`eval/support_pairs.jsonl`, and `eval/support_pairs_heldout.jsonl`, "
+        "written blind to every judge) only measure it.",
         "",
         "| judge | RGB kept supported | RGB rejected unsupported | hand kept supported | "
-        "hand rejected unsupported |",
-        "|---|---|---|---|---|",
+        "hand rejected unsupported | held-out hand kept | held-out hand rejected |",
+        "|---|---|---|---|---|---|---|",
     ]
     for title, r in table:
-        lines.append(f"| {title} | {r['rgb']['kept_supported']:.3f} | "
-                     f"{r['rgb']['rejected_unsupported']:.3f} | {r['hand']['kept_supported']:.3f} | "
-                     f"{r['hand']['rejected_unsupported']:.3f} |")
-    lines += ["", "Hand-written pairs by kind (right / all):", "",
-              "| kind | " + " | ".join(t for t, _ in table) + " |",
-              "|---|" + "---|" * len(table)]
-    kinds = sorted(table[0][1]["hand_by_kind"])
-    for k in kinds:
-        lines.append(f"| {k} | " + " | ".join(r["hand_by_kind"][k] for _, r in table) + " |")
+        lines.append(f"| {title} | " + " | ".join(
+            f"{r[name][side]:.3f}" for name in ("rgb", "hand", "heldout")
+            for side in ("kept_supported", "rejected_unsupported")) + " |")
+    for name, title in (("hand", "Hand-written pairs"), ("heldout", "Held-out hand-written pairs")):
+        lines += ["", f"{title} by kind (right / all):", "",
+                  "| kind | " + " | ".join(t for t, _ in table) + " |",
+                  "|---|" + "---|" * len(table)]
+        for k in sorted(table[0][1][f"{name}_by_kind"]):
+            lines.append(f"| {k} | " + " | ".join(r[f"{name}_by_kind"][k] for _, r in table) + " |")
     lines += ["", "Curve (learned verifier alone):", "",
               "| threshold | RGB balanced | hand kept | hand rejected |", "|---|---|---|---|"]
     for c in curve[::5]:

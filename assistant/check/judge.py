@@ -28,6 +28,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from assistant.check import contrasts
 from assistant.check.compare import differs, is_entity, value_found
 from assistant.check.facts import KINDS, NEGATIONS, Facts, extract_facts
 from assistant.kernel.text import content_words, fold, quick_sentences, stem_text, stem_token, tokens
@@ -161,6 +162,7 @@ class HeuristicJudge:
                 mismatches.append(f"{kv[0]} {claim.show(kv[1])} not stated")
         if aligned[0] and (flip := _negation_flip(sentence, words, aligned[0][0])):
             mismatches.append(flip)
+        mismatches += contrasts.find(sentence, [u.text for u in aligned[0]])
 
         similarity = self._similarity(sentence, units) if self.embed else 0.0
         wc, wa, ws = self.weights

@@ -1,0 +1,206 @@
+"""Wordings that turn what a passage says into something else while keeping its words.
+
+Word coverage and value agreement (``assistant.check.judge``) accept a claim whose words all
+occur in the passage. These checks read the claim against the passage sentences it aligns
+with and name the change:
+
+- **order of roles**: the same two names joined by the same words, the other way round
+  ("Spirit would buy JetBlue" against "JetBlue would buy Spirit"); a passive "by" on one side
+  only is a change of voice, not of roles;
+- **opposites**: a word whose opposite the passage states instead ("released" against
+  "detained", "before" against "after", "higher" against "lower");
+- **ordinals**: "second" where the passage says "first"; **weekdays** likewise ("Sunday"
+  against "Saturday": the value checks leave weekdays out);
+- **modality**: what the passage gives as planned, expected or possible stated as done or
+  certain ("testified" against "are expected to testify", "will take" against "could take").
+
+Each returns a short description of the change (shown in ``Support.mismatches``) or None.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+from assistant.kernel.text import MONTHS, STOPWORDS, WEEKDAYS, fold, stem_token, tokens
+
+# Pairs of opposite words, as stems (``stem_token``): either side stated where the other is
+# written is a change of meaning. Only words whose opposite is itself a plain word in news.
+OPPOSITES = tuple(tuple(stem_token(w) for w in pair.split("/")) for pair in """
+rise/fall rose/fell increase/decrease increased/decreased higher/lower more/less more/fewer
+gain/loss won/lost win/lose victory/defeat released/detained freed/detained approve/reject
+approved/rejected accepted/rejected convicted/acquitted guilty/innocent ban/allow banned/allowed
+support/oppose supported/opposed open/closed up/down above/below before/after earlier/later
+larger/smaller largest/smallest biggest/smallest best/worst most/least highest/lowest
+tightening/easing tighten/ease tightened/eased strengthen/weaken expand/shrink expanded/shrank
+northern/southern north/south eastern/western east/west import/export imports/exports buy/sell
+bought/sold purchase/sell ahead/behind first/last start/end began/ended younger/older
+minimum/maximum doubled/halved warmer/cooler hotter/colder success/failure passed/failed
+legal/illegal positive/negative surge/plunge surged/plunged boost/cut raised/lowered hike/cut
+higher/decrease lower/increase up/decrease down/increase high/low lift/tighten lifting/tightening
+lifted/tightened admit/deny admitted/denied confirmed/denied
+""".split())
+_OPPOSITE: dict[str, set[str]] = {}
+for _a, _b in OPPOSITES:
+    _OPPOSITE.setdefault(_a, set()).add(_b)
+    _OPPOSITE.setdefault(_b, set()).add(_a)
+
+ORDINALS = frozenset("""first second third fourth fifth sixth seventh eighth ninth tenth eleventh
+twelfth 1st 2nd 3rd 4th 5th 6th 7th 8th 9th 10th""".split())
+
+# Words that make the next few words planned, expected, possible or asked for rather than done.
+_MODALS = frozenset(stem_token(w) for w in """could might would should expected expects expect
+plans planned planning plan proposed proposes propose considering consider hopes hoped hope aims
+aimed aim seeks seeking sought wants wanted intends intended threatened threatens likely possible
+possibly potentially scheduled slated due asked urged attempting attempt
+trying try""".split())
+_FUTURE = frozenset({"will", "won't", "shall"})
+_SCOPE = 5  # words after a modal word, in its clause, that it governs
+_CLAUSE = re.compile(r"[.,;:()·–—]\s")
+_CALENDAR = frozenset(MONTHS) | frozenset(WEEKDAYS)
+_WEEKDAYS = frozenset(WEEKDAYS)
+_SAYING = frozenset(stem_token(w) for w in "said says say told tells tell according reported".split())
+_NEAR = 16  # words between two names for one clause to join them
+
+
+@lru_cache(maxsize=20_000)
+def _tokens(text: str) -> tuple[tuple[str, str], ...]:
+    """(surface, stem) of each word, hyphenated words split ("first-ever" -> first, ever)."""
+    return tuple((w, stem_token(fold(w))) for w in tokens(text.replace("-", " ")))
+
+
+def role_swap(claim: str, aligned: Sequence[str]) -> str | None:
+    """Two names the claim joins by the same words as the passage, in the other order."""
+    c_toks = _tokens(claim)
+    for sentence in aligned:
+        p_toks = _tokens(sentence)
+        c_names, p_names = _names(c_toks), _names(p_toks)
+        shared = [n for n in c_names if n in p_names]
+        for i, a in enumerate(shared):
+            for b in shared[i + 1:]:
+                if _both_orders(c_names, a, b) or _both_orders(p_names, a, b):
+                    continue  # a heading and its sentence: nothing to compare
+                ca, cb, pa, pb = c_names[a][0], c_names[b][0], p_names[a][0], p_names[b][0]
+                between_c = _between(c_toks, ca, cb)
+                between_p = _between(p_toks, pa, pb)
+                voice = ("by" in between_c) != ("by" in between_p)  # one side passive
+                if ((ca < cb) == (pa < pb)) != voice:
+                    continue  # same order in the same voice, or turned round by the voice
+                joint = between_c & between_p - {"by"}
+                # the same words join them (most of the claim's): one relation, turned round
+                if joint and len(joint) * 2 >= len(between_c - {"by"}):
+                    return f"roles of {c_toks[ca][0]} and {c_toks[cb][0]} swapped"
+    return None
+
+
+def _names(toks: tuple[tuple[str, str], ...]) -> dict[str, list[int]]:
+    """Capitalised words (each word of "Tampa Bay Lightning") and where they occur."""
+    out: dict[str, list[int]] = {}
+    for i, (w, _) in enumerate(toks):
+        low = w.lower()
+        if w[:1].isupper() and low not in STOPWORDS and low not in _CALENDAR:
+            out.setdefault(low, []).append(i)
+    return out
+
+
+def _both_orders(names: dict[str, list[int]], a: str, b: str) -> bool:
+    return len({i < j for i in names[a] for j in names[b]}) > 1
+
+
+
+def _between(toks: tuple[tuple[str, str], ...], i: int, j: int) -> set[str]:
+    """The plain words between two names (no names, numbers or who said it), or none when the
+    names are too far apart for one clause to join them."""
+    lo, hi = sorted((i, j))
+    if hi - lo > _NEAR:
+        return set()
+    return {s for w, s in toks[lo + 1 : hi] if w.lower() == "by" or (
+        w.lower() not in STOPWORDS and w.isalpha() and w[:1].islower() and s not in _SAYING)}
+
+
+def opposite(claim: str, aligned: Sequence[str]) -> str | None:
+    """A claim word whose opposite the aligned passage sentences state, while never stating it."""
+    c_stems = {s for _, s in _tokens(claim)}
+    p_stems = {s for text in aligned for _, s in _tokens(text)}
+    for stem in sorted(c_stems & _OPPOSITE.keys()):
+        other = (_OPPOSITE[stem] & p_stems) - c_stems
+        if other and stem not in p_stems:
+            return f"{stem} vs {sorted(other)[0]}"
+    return None
+
+
+def ordinal(claim: str, aligned: Sequence[str]) -> str | None:
+    """An ordinal ("second") the aligned sentences do not state while they state another."""
+    c_ord = {w.lower() for w, _ in _tokens(claim)} & ORDINALS
+    p_ord = {w.lower() for text in aligned for w, _ in _tokens(text)} & ORDINALS
+    if c_ord - p_ord and p_ord - c_ord:
+        return f"ordinal {sorted(c_ord - p_ord)[0]} vs {sorted(p_ord - c_ord)[0]}"
+    return None
+
+
+def weekday(claim: str, aligned: Sequence[str]) -> str | None:
+    """A day of the week the aligned sentences do not state while they state another (the
+    value checks leave weekdays out: articles of different days call one day differently)."""
+    c_days = {w.lower() for w, _ in _tokens(claim)} & _WEEKDAYS
+    p_days = {w.lower() for text in aligned for w, _ in _tokens(text)} & _WEEKDAYS
+    if c_days - p_days and p_days - c_days:
+        return f"day {sorted(c_days - p_days)[0]} vs {sorted(p_days - c_days)[0]}"
+    return None
+
+
+def modality(claim: str, aligned: Sequence[str]) -> str | None:
+    """Words the aligned sentence gives as planned, possible or to come that the claim states as
+    done, or as certain ("will take" where the passage says "could take")."""
+    c_weak, c_will, _ = _modal_split(claim)
+    # stated as done: words of the claim's clauses with no modal word at all (a hedged clause,
+    # "possible only on the condition that ...", may word its scope longer than the passage)
+    done = {s for clause in _CLAUSE.split(claim) if not any(_modal(w, s, i) for i, (w, s)
+                                                            in enumerate(_tokens(clause)))
+            for w, s in _tokens(clause) if w.isalpha() and w[:1].islower()
+            and w.lower() not in STOPWORDS} - {s for _, s in c_weak + c_will}
+    certain = {s for w, s in c_will if w.lower() not in STOPWORDS} - {s for _, s in c_weak}
+    for sentence in aligned[:1]:
+        weak, will, plain = (_stems(x) for x in _modal_split(sentence))
+        upgraded = ((weak | will) - plain) & done | (weak - will - plain) & certain
+        if upgraded:
+            return f"stated as done or certain: {', '.join(sorted(upgraded))}"
+    return None
+
+
+def _stems(toks: list[tuple[str, str]]) -> set[str]:
+    return {s for w, s in toks if w.lower() not in STOPWORDS}
+
+
+def _modal_split(text: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]],
+                                     list[tuple[str, str]]]:
+    """The words a modal word governs (the next ``_SCOPE`` of its clause): under a word of
+    possibility or plan, under "will", and the others."""
+    weak: list[tuple[str, str]] = []
+    will: list[tuple[str, str]] = []
+    plain: list[tuple[str, str]] = []
+    for clause in _CLAUSE.split(text):
+        toks = _tokens(clause)
+        under: dict[int, bool] = {}  # position -> governed by "will" only
+        for i, (w, s) in enumerate(toks):
+            if _modal(w, s, i):
+                for j in range(i + 1, min(len(toks), i + 1 + _SCOPE)):
+                    under[j] = under.get(j, True) and w.lower() in _FUTURE
+        for i, t in enumerate(toks):
+            (plain if i not in under else will if under[i] else weak).append(t)
+    return weak, will, plain
+
+
+def _modal(word: str, stem: str, i: int) -> bool:
+    """Whether the ``i``-th word of a clause makes what follows possible, planned or to come."""
+    return (stem in _MODALS and not (word == "May" and i > 0)) or word.lower() in _FUTURE  # the month
+
+
+def find(claim: str, aligned: Sequence[str]) -> list[str]:
+    """Every change of meaning these checks find in ``claim`` against the ``aligned`` sentences
+    (best aligned first)."""
+    if not aligned:
+        return []
+    found = (role_swap(claim, aligned), opposite(claim, aligned), ordinal(claim, aligned),
+             weekday(claim, aligned), modality(claim, aligned))
+    return [f for f in found if f]
