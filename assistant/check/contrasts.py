@@ -132,20 +132,21 @@ def opposite(claim: str, aligned: Sequence[str]) -> str | None:
 
 def ordinal(claim: str, aligned: Sequence[str]) -> str | None:
     """An ordinal ("second") the aligned sentences do not state while they state another."""
-    c_ord = {w.lower() for w, _ in _tokens(claim)} & ORDINALS
-    p_ord = {w.lower() for text in aligned for w, _ in _tokens(text)} & ORDINALS
-    if c_ord - p_ord and p_ord - c_ord:
-        return f"ordinal {sorted(c_ord - p_ord)[0]} vs {sorted(p_ord - c_ord)[0]}"
-    return None
+    return _another(claim, aligned, ORDINALS, "ordinal")
 
 
 def weekday(claim: str, aligned: Sequence[str]) -> str | None:
     """A day of the week the aligned sentences do not state while they state another (the
     value checks leave weekdays out: articles of different days call one day differently)."""
-    c_days = {w.lower() for w, _ in _tokens(claim)} & _WEEKDAYS
-    p_days = {w.lower() for text in aligned for w, _ in _tokens(text)} & _WEEKDAYS
-    if c_days - p_days and p_days - c_days:
-        return f"day {sorted(c_days - p_days)[0]} vs {sorted(p_days - c_days)[0]}"
+    return _another(claim, aligned, _WEEKDAYS, "day")
+
+
+def _another(claim: str, aligned: Sequence[str], words: frozenset[str], what: str) -> str | None:
+    """A word of ``words`` in the claim that the aligned sentences replace by another of them."""
+    mine = {w.lower() for w, _ in _tokens(claim)} & words
+    theirs = {w.lower() for text in aligned for w, _ in _tokens(text)} & words
+    if mine - theirs and theirs - mine:
+        return f"{what} {sorted(mine - theirs)[0]} vs {sorted(theirs - mine)[0]}"
     return None
 
 
@@ -193,7 +194,8 @@ def _modal_split(text: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]
 
 def _modal(word: str, stem: str, i: int) -> bool:
     """Whether the ``i``-th word of a clause makes what follows possible, planned or to come."""
-    return (stem in _MODALS and not (word == "May" and i > 0)) or word.lower() in _FUTURE  # the month
+    month = word == "May" and i > 0  # "May" inside a clause is the month
+    return (stem in _MODALS and not month) or word.lower() in _FUTURE
 
 
 def find(claim: str, aligned: Sequence[str]) -> list[str]:
