@@ -24,13 +24,12 @@ import argparse
 import itertools
 import json
 import os
-import re
 import time
 from pathlib import Path
 from typing import Any
 
 from assistant.check.judge import Embed, HeuristicJudge, Support
-from assistant.kernel.text import fold, quick_sentences
+from eval.rgb import support_cases as cases
 
 
 def load_embed() -> Embed:
@@ -43,43 +42,6 @@ def load_embed() -> Embed:
     return lambda texts: model.encode(  # type: ignore[no-any-return]
         texts, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
     )
-
-
-def _answers(answer: Any) -> list[str]:
-    """RGB answers are a string or a list of lists of equivalent spellings."""
-    if isinstance(answer, str):
-        return [answer.strip()]
-    flat = [a for group in answer for a in (group if isinstance(group, list) else [group])]
-    return [str(a).strip() for a in flat]
-
-
-def cases(path: Path) -> list[dict[str, Any]]:
-    """(id, form, sentence, side, passages, expected) for every judgement to make."""
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        r = json.loads(line)
-        answers = _answers(r["answer"])
-        forms = {"query": f"{r['query'].strip()}: {answers[0]}."}
-        for passage in r["positive"]:
-            hit = next((s for s in quick_sentences(passage)
-                        if any(fold(a) in fold(s) for a in answers)), None)
-            if hit:
-                forms["passage"] = hit
-                break
-        # A third side, "negative": topic-near passages that never state the answer. RGB warns
-        # that some negatives do, often reworded ("Nov. 12", "Tampa Bay"), so only name answers
-        # none of whose words (3+ letters) occurs in any negative passage are used.
-        words = set(re.findall(r"\w{3,}", fold(answers[0])))
-        clean = isinstance(r["answer"], str) and not re.search(r"\d", answers[0]) and not any(
-            w in re.findall(r"\w+", fold(p)) for w in words for p in r["negative"])
-        sides = [("positive", True), ("positive_wrong", False)] + [("negative", False)] * clean
-        for form, sentence in forms.items():
-            for side, expected in sides:
-                out.append({"id": r["id"], "form": form, "sentence": sentence, "side": side,
-                            "passages": r[side], "expected": expected})
-    return out
 
 
 def _accuracy(rows: list[dict[str, Any]], verdicts: list[bool]) -> dict[str, float]:

@@ -89,6 +89,46 @@ def load_records(path: str | Path) -> list[RgbRecord]:
     return out
 
 
+def support_cases(path: Path) -> list[dict[str, Any]]:
+    """RGB as judgements for a support judge: (id, form, sentence, side, passages, expected).
+
+    Two true-answer sentences per record, ``query`` ("{query}: {answer}.") and ``passage``
+    (the first sentence of a ``positive`` passage stating the answer), each judged against
+    ``positive`` (expected: supported) and ``positive_wrong`` (expected: unsupported), and,
+    for name answers no ``negative`` passage words, against ``negative`` (unsupported).
+    Used by ``bench/calibrate_support.py`` and ``train/calibrate.py``.
+    """
+    import re
+
+    from assistant.kernel.text import fold, quick_sentences
+
+    out = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        r = json.loads(line)
+        answers = [a.strip() for a in _flatten(r["answer"])]
+        forms = {"query": f"{r['query'].strip()}: {answers[0]}."}
+        for passage in r["positive"]:
+            hit = next((s for s in quick_sentences(passage)
+                        if any(fold(a) in fold(s) for a in answers)), None)
+            if hit:
+                forms["passage"] = hit
+                break
+        # A third side, "negative": topic-near passages that never state the answer. RGB warns
+        # that some negatives do, often reworded ("Nov. 12", "Tampa Bay"), so only name answers
+        # none of whose words (3+ letters) occurs in any negative passage are used.
+        words = set(re.findall(r"\w{3,}", fold(answers[0])))
+        clean = isinstance(r["answer"], str) and not re.search(r"\d", answers[0]) and not any(
+            w in re.findall(r"\w+", fold(p)) for w in words for p in r["negative"])
+        sides = [("positive", True), ("positive_wrong", False)] + [("negative", False)] * clean
+        for form, sentence in forms.items():
+            for side, expected in sides:
+                out.append({"id": r["id"], "form": form, "sentence": sentence, "side": side,
+                            "passages": r[side], "expected": expected})
+    return out
+
+
 def write_corpus(records: Sequence[RgbRecord], path: Path) -> None:
     """Every passage as one article: JSON Lines the index reader takes as it is."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,7 @@ import pytest
 from assistant import Assistant, Support
 from assistant.check.learned_judge import LearnedJudge, windows
 from assistant.kernel.settings import Settings
-from assistant.retrieve.cross_encoder import MODELS
+from assistant.models import MODELS
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSAGE = (
@@ -56,8 +56,20 @@ def judge() -> LearnedJudge:
 def test_model_files_are_packaged_small_and_documented(name: str) -> None:
     folder = MODELS / name
     assert (folder / "model.onnx").stat().st_size <= 30 * 2**20
-    for file in ("tokenizer.json", "MODEL_CARD.md", "train_metrics.json"):
+    for file in ("MODEL_CARD.md", "train_metrics.json"):
         assert (folder / file).exists(), file
+
+
+def test_the_models_read_with_the_embedding_models_tokenizer_kept_once(tmp_path: Path) -> None:
+    """One tokenizer for every shipped model: the packaged all-MiniLM-L6-v2's they were
+    fine-tuned from; a model folder of one's own may bring its own."""
+    from assistant.models.cross_encoder import tokenizer_file
+    from assistant.storage.embedding import model_dir
+
+    assert sorted(p.relative_to(MODELS).as_posix() for p in MODELS.rglob("tokenizer.json")) == []
+    assert tokenizer_file(MODELS / "reranker") == model_dir() / "tokenizer.json"
+    (tmp_path / "tokenizer.json").write_text("{}")
+    assert tokenizer_file(tmp_path) == tmp_path / "tokenizer.json"
 
 
 def test_verifier_threshold_was_chosen_on_rgb() -> None:
@@ -107,7 +119,7 @@ def test_assistant_supports_uses_the_configured_judge(make_assistant: Any) -> No
 @pytest.mark.parametrize("use", [
     "from assistant.check.learned_judge import LearnedJudge\n"
     "LearnedJudge().judge(['A met B on Monday.'], 'A met B.')",
-    "from assistant.retrieve.cross_encoder import LearnedReranker\n"
+    "from assistant.models import LearnedReranker\n"
     "LearnedReranker().score('Who met B?', ['A met B.'])",
 ], ids=["verifier", "reranker"])
 def test_query_path_loads_the_models_without_torch(use: str) -> None:

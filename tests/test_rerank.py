@@ -72,7 +72,7 @@ def test_learned_sentence_scores_move_the_answer_to_the_sentence_they_prefer(
 
 
 def test_reranker_without_a_model_says_how_to_build_it(tmp_path: Path) -> None:
-    from assistant.retrieve.cross_encoder import make_reranker
+    from assistant.models import make_reranker
 
     with pytest.raises(MissingExtraError, match="make train"):
         make_reranker(Settings(store_dir=tmp_path, reranker="learned",

@@ -15,7 +15,7 @@ import json
 import numpy as np
 import pytest
 
-from assistant.retrieve.cross_encoder import MODELS, LearnedReranker
+from assistant.models import MODELS, LearnedReranker
 
 SENTENCES = [
     "The Kestrel Harbor city council met on Tuesday to discuss the future of the old swing bridge.",

@@ -2,7 +2,7 @@
 
 The threshold is chosen on RGB en_fact only (true answers against ``positive``, the same
 passages with the answer swapped, and topic-near ``negative`` passages: see
-``bench/calibrate_support.py``), as the value with the best balanced accuracy. It is then
+``eval.rgb.support_cases``), as the value with the best balanced accuracy. It is then
 *measured*, never tuned, on the hand-written pairs in ``eval/support_pairs.jsonl`` and
 ``eval/support_pairs_heldout.jsonl``. Writes
 ``assistant/models/verifier/calibration.{json,md}`` and the curve as ``calibration.png``.
@@ -33,12 +33,6 @@ def hand_pairs(path: Path = PAIRS) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def rgb_cases(path: Path) -> list[dict[str, Any]]:
-    from bench.calibrate_support import cases
-
-    return cases(path)
-
-
 def rates(expected: list[bool], verdicts: list[bool]) -> dict[str, float]:
     """Share of supported claims kept, of unsupported rejected, and their mean."""
     kept = [v for e, v in zip(expected, verdicts, strict=True) if e]
@@ -63,9 +57,10 @@ def main() -> None:
     a = p.parse_args()
     from assistant.check.judge import HeuristicJudge
     from assistant.check.learned_judge import LearnedJudge
-    from assistant.retrieve.cross_encoder import CrossEncoder
+    from assistant.models.cross_encoder import CrossEncoder
+    from eval.rgb import support_cases
 
-    rgb = rgb_cases(a.rgb)
+    rgb = support_cases(a.rgb)
     sets = {name: hand_pairs(path) for name, path in HAND_SETS.items()}
     model = CrossEncoder(a.model)
     learned = LearnedJudge(a.model, threshold=0.0, veto=False)  # raw scores, no threshold yet

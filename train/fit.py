@@ -19,7 +19,6 @@ import math
 import os
 import pickle
 import random
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,6 @@ import numpy as np
 from train.rerank_data import RESTATING
 
 ROOT = Path(__file__).resolve().parents[1]
-MODELS = ROOT / "assistant" / "models"
 CHECKPOINTS = ROOT / "train" / "checkpoints"  # one resumable file per model, kept in the repo
 # Cross-article cloze groups added to the reranker's training, per quiz group. At 1 (v3, 0.6
 # epochs) validation fell from 0.51 to 0.27 of sentence groups ranked right: not by default.
@@ -274,7 +272,7 @@ def export(name: str, model: Any, tok: Any, metrics: dict[str, Any], work: Path)
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from assistant.storage.embedding import model_dir
+    from assistant.models import MODELS
 
     model.eval()
     enc = tok(["a question"], ["a passage that answers it"], return_tensors="pt")
@@ -288,7 +286,7 @@ def export(name: str, model: Any, tok: Any, metrics: dict[str, Any], work: Path)
     target = MODELS / name
     target.mkdir(parents=True, exist_ok=True)
     quantize_dynamic(str(fp32), str(target / "model.onnx"), weight_type=QuantType.QInt8)
-    shutil.copy(model_dir() / "tokenizer.json", target / "tokenizer.json")
+    (target / "tokenizer.json").unlink(missing_ok=True)  # the embedding model's is read instead
     metrics["size_mb"] = round((target / "model.onnx").stat().st_size / 2**20, 1)
     (target / "train_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     print(json.dumps(metrics, indent=2))

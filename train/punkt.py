@@ -25,11 +25,12 @@ from itertools import pairwise
 from pathlib import Path
 
 from assistant.kernel.records import RawArticle
+from assistant.kernel.text import NEWS_ABBREVIATIONS
 from eval.realtimeqa import CUT_INSIDE_NAME
 from index.cleaning import clean_article
 from train.weeks import weeks
 
-OUT = Path(__file__).resolve().parents[1] / "assistant" / "models" / "punkt"
+OUT = NEWS_ABBREVIATIONS.parent
 # What an abbreviation looks like: "gov", "capt", "d-ill" (party and state), "j.r.r"; not "$4m",
 # "9c", "co," or a five-letter word.
 _SHAPE = re.compile(r"(?:[a-z]-)?[a-z]{1,4}(?:\.[a-z]{1,3})*")

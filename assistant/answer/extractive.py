@@ -72,7 +72,7 @@ class ExtractiveAnswerer:
     def reranker(self) -> Any:
         """The trained reranker (sentence scores) when ``Settings.reranker`` is on."""
         if self.settings.reranker != "off" and self._reranker is None:
-            from assistant.retrieve.cross_encoder import make_reranker
+            from assistant.models import make_reranker
 
             self._reranker = make_reranker(self.settings)
         return self._reranker

@@ -2,7 +2,7 @@
 :class:`~assistant.check.judge.SupportJudge`: (passages, claim) -> ``Support``. The rules'
 number/date/name mismatch stays a hard veto in front of it where ``veto`` says so (a passage
 stating 2020 where the claim says 2021 is never support). The model runs with onnxruntime
-(``assistant.retrieve.cross_encoder``); its threshold comes from ``calibration.json``.
+(``assistant.models.cross_encoder``); its threshold comes from ``calibration.json``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 
 from assistant.check.judge import HeuristicJudge, Support
 from assistant.kernel.text import quick_sentences
-from assistant.retrieve.cross_encoder import load
+from assistant.models import load
 
 WINDOW_SENTENCES = 3  # the verifier was trained on windows of 1-5 sentences around a claim
 WINDOW_CHARS = 700

@@ -122,7 +122,8 @@ class Settings(BaseSettings):
         "assistant/models/verifier, with the rules' mismatch check as a veto).",
     )
     verifier_model: Path | None = Field(
-        None, description="Folder of another verifier model (model.onnx + tokenizer.json).")
+        None, description="Folder of another verifier model (model.onnx; tokenizer.json if not "
+        "all-MiniLM-L6-v2's).")
     reranker: Literal["off", "learned"] = Field(
         "learned",
         description="'learned': the trained cross-encoder in assistant/models/reranker scores the "
@@ -130,7 +131,8 @@ class Settings(BaseSettings):
         "word rules and fusion order only.",
     )
     reranker_model: Path | None = Field(
-        None, description="Folder of another reranker model (model.onnx + tokenizer.json).")
+        None, description="Folder of another reranker model (model.onnx; tokenizer.json if not "
+        "all-MiniLM-L6-v2's).")
     rerank_depth: int = Field(
         0, ge=0, le=200, description="Fused passages the reranker reorders before the answer is "
         "built (0: none, it scores sentences only; 8 adds 1 point of RealTime QA choice@5 and "

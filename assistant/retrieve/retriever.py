@@ -206,7 +206,7 @@ class Retriever:
             return None
         with self._lock:
             if self._reranker is None:
-                from assistant.retrieve.cross_encoder import make_reranker
+                from assistant.models import make_reranker
 
                 self._reranker = make_reranker(self.settings)
             return self._reranker

@@ -1,15 +1,12 @@
 """Small cross-encoders trained on open news data (``make train``), shipped as int8 ONNX files
 in ``assistant/models/`` and run with onnxruntime — no torch on the query path.
 
-- :class:`CrossEncoder` scores text pairs: a probability per (first, second) pair.
-- :class:`LearnedReranker` scores (question, passage) and (question, sentence) pairs;
-  ``Settings.reranker`` turns it on (:func:`make_reranker`).
-- The support verifier (``assistant.check.learned_judge``) is the other model run this way.
-
-Each model folder holds ``model.onnx``, ``tokenizer.json`` and ``MODEL_CARD.md``; the
-verifier's also ``calibration.json`` (its threshold, chosen on held-out data by
-``train/calibrate.py``). The reranker has none: its probability is blended into the rules'
-scores, never compared with a threshold.
+:class:`CrossEncoder` scores text pairs: a probability per (first, second) pair. The reranker
+(``assistant.models.LearnedReranker``) and the support verifier
+(``assistant.check.learned_judge``) are run this way; the verifier's folder also holds
+``calibration.json`` (its threshold, chosen on held-out data by ``train/calibrate.py``). The
+reranker has none: its probability is blended into the rules' scores, never compared with a
+threshold.
 """
 
 from __future__ import annotations
@@ -18,27 +15,21 @@ import json
 import os
 import threading
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from assistant.kernel.errors import MissingExtraError
-from assistant.kernel.settings import Settings
+from assistant.storage.embedding import model_dir
 
-MODELS = Path(__file__).parents[1] / "models"
 RUN_BATCH = 16  # pairs per onnxruntime call: attention buffers stay small, little padding
 
 
-def model_folder(name: str, override: Path | None = None) -> Path:
-    """The folder of a packaged model (``reranker`` or ``verifier``), or ``override``."""
-    folder = Path(override) if override else MODELS / name
-    if not (folder / "model.onnx").exists():
-        raise MissingExtraError(
-            f"no {name} model at {folder} — rebuild it with `make train`, or set the "
-            f"{name} setting to 'off' / the judge to 'rules'")
-    return folder
+def tokenizer_file(folder: Path) -> Path:
+    """The folder's own ``tokenizer.json``, else the packaged embedding model's, which every
+    shipped cross-encoder was fine-tuned from."""
+    own = folder / "tokenizer.json"
+    return own if own.exists() else model_dir() / "tokenizer.json"
 
 
 class CrossEncoder:
@@ -49,7 +40,7 @@ class CrossEncoder:
         from tokenizers import Tokenizer
 
         self.folder = folder
-        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer = Tokenizer.from_file(str(tokenizer_file(folder)))
         self.tokenizer.enable_truncation(max_length=max_length, strategy="longest_first")
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         options = ort.SessionOptions()
@@ -76,30 +67,3 @@ class CrossEncoder:
                 logits = self.session.run(None, feed)[0][:, 0]
             out[idx] = 1.0 / (1.0 + np.exp(-logits))
         return out
-
-
-@lru_cache(maxsize=4)
-def load(name: str, override: str | None = None, max_length: int = 256) -> CrossEncoder:
-    """A model loaded once per process (the UI, the eval and the CLI share it)."""
-    return CrossEncoder(model_folder(name, Path(override) if override else None), max_length)
-
-
-class LearnedReranker:
-    """Scores how well a passage or sentence answers a question (trained on RealTime QA 2023–24)."""
-
-    name = "learned"
-
-    def __init__(self, override: Path | None = None) -> None:
-        self.model = load("reranker", str(override) if override else None, 192)
-
-    def score(self, question: str, texts: Sequence[str]) -> np.ndarray:
-        return self.model.scores([question] * len(texts), list(texts))
-
-
-
-
-def make_reranker(settings: Settings) -> LearnedReranker | None:
-    """The trained reranker when ``settings.reranker`` is on, else None."""
-    if settings.reranker == "off":
-        return None
-    return LearnedReranker(settings.reranker_model)

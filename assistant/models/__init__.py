@@ -1,0 +1,64 @@
+"""The trained models the assistant ships, and the one function that loads them.
+
+Each folder holds one model: ``reranker/`` and ``verifier/`` are small cross-encoders
+(``model.onnx``, int8, with ``MODEL_CARD.md``, ``train_metrics.json`` and, for the verifier,
+its ``calibration.*``), ``punkt/`` the sentence splitter's news abbreviations (read by
+``assistant.kernel.text``). ``make train`` rebuilds them in place (``train/``). The
+cross-encoders read text with the packaged embedding model's tokenizer (all-MiniLM-L6-v2,
+which they were fine-tuned from), so no copy of it is kept here; a model folder given in the
+settings may bring its own ``tokenizer.json``.
+
+:func:`load` is how every caller gets a model: the reranker (``Settings.reranker``,
+:func:`make_reranker`) and the support verifier (``Settings.support_judge = "learned"``,
+``assistant.check.learned_judge``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from assistant.kernel.errors import MissingExtraError
+from assistant.kernel.settings import Settings
+from assistant.models.cross_encoder import CrossEncoder
+
+MODELS = Path(__file__).parent
+CROSS_ENCODERS = ("reranker", "verifier")
+
+
+def folder(name: str, override: Path | None = None) -> Path:
+    """The folder of a packaged cross-encoder (one of ``CROSS_ENCODERS``), or ``override``."""
+    found = Path(override) if override else MODELS / name
+    if not (found / "model.onnx").exists():
+        raise MissingExtraError(
+            f"no {name} model at {found} — rebuild it with `make train`, or set the "
+            f"{name} setting to 'off' / the judge to 'rules'")
+    return found
+
+
+@lru_cache(maxsize=4)
+def load(name: str, override: str | None = None, max_length: int = 256) -> CrossEncoder:
+    """A cross-encoder loaded once per process (the UI, the eval and the CLI share it)."""
+    return CrossEncoder(folder(name, Path(override) if override else None), max_length)
+
+
+class LearnedReranker:
+    """Scores how well a passage or sentence answers a question (trained on RealTime QA 2023–24)."""
+
+    name = "learned"
+
+    def __init__(self, override: Path | None = None) -> None:
+        self.model = load("reranker", str(override) if override else None, 192)
+
+    def score(self, question: str, texts: Sequence[str]) -> np.ndarray:
+        return self.model.scores([question] * len(texts), list(texts))
+
+
+def make_reranker(settings: Settings) -> LearnedReranker | None:
+    """The trained reranker when ``settings.reranker`` is on, else None."""
+    if settings.reranker == "off":
+        return None
+    return LearnedReranker(settings.reranker_model)
