@@ -80,7 +80,7 @@ bench-scale: $(STAMP)   ## the archive: every training week in one store (built 
 
 train: $(STAMP)   ## rebuild the learned parts from the RealTime QA training weeks (~2.5 h on 2 cores; a rerun resumes)
 	$(BIN)/python -m train.punkt --data ../shared/benchmarks/realtimeqa/train
-	$(BIN)/python -m train.fit verifier --data ../shared/benchmarks/realtimeqa/train
+	$(BIN)/python -m train.fit judge --data ../shared/benchmarks/realtimeqa/train
 	$(BIN)/python -m train.calibrate --rgb ../shared/benchmarks/rgb/en_fact.json
 	# the reranker needs ~50 minutes more than one run's 55-minute limit: the second run resumes
 	$(BIN)/python -m train.fit reranker --data ../shared/benchmarks/realtimeqa/train

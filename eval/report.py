@@ -22,8 +22,8 @@ LABELS = {
     "as_of_match": "as-of date right",
     "citation_recall_rules": "citation recall (rules φ)",
     "citation_precision_rules": "citation precision (rules φ)",
-    "citation_recall_learned": "citation recall (learned verifier)",
-    "citation_precision_learned": "citation precision (learned verifier)",
+    "citation_recall_learned": "citation recall (learned judge)",
+    "citation_precision_learned": "citation precision (learned judge)",
 }
 # What the chart shows per question type (the table has everything).
 CHART = ("doc_hit_at_1", "span_hit_at_5", "correct", "citation_recall", "citation_precision",

@@ -1,4 +1,4 @@
-"""The trained support verifier, as users meet it (and, for both shipped models, the files
+"""The learned support judge, as users meet it (and, for both shipped models, the files
 and a query path without torch): the packaged int8 ONNX model, loaded
 offline without torch, judging claims through ``Assistant.supports`` and everywhere the
 ``support_judge`` setting reaches (cited copies, the eval's citation metrics).
@@ -52,7 +52,7 @@ def judge() -> LearnedJudge:
     return LearnedJudge()
 
 
-@pytest.mark.parametrize("name", ["verifier", "reranker"])
+@pytest.mark.parametrize("name", ["judge", "reranker"])
 def test_model_files_are_packaged_small_and_documented(name: str) -> None:
     folder = MODELS / name
     assert (folder / "model.onnx").stat().st_size <= 30 * 2**20
@@ -72,8 +72,8 @@ def test_the_models_read_with_the_embedding_models_tokenizer_kept_once(tmp_path:
     assert tokenizer_file(tmp_path) == tmp_path / "tokenizer.json"
 
 
-def test_verifier_threshold_was_chosen_on_rgb() -> None:
-    calibration = json.loads((MODELS / "verifier" / "calibration.json").read_text())
+def test_judge_threshold_was_chosen_on_rgb() -> None:
+    calibration = json.loads((MODELS / "judge" / "calibration.json").read_text())
     assert 0.0 < calibration["threshold"] < 1.0
     assert "RGB" in calibration["chosen_on"]
 
@@ -90,7 +90,7 @@ def test_claims_that_change_a_fact_are_rejected(judge: LearnedJudge, claim: str)
     assert not verdict.supported, verdict
 
 
-@pytest.mark.xfail(strict=True, reason="known limit of the shipped verifier (MODEL_CARD.md)")
+@pytest.mark.xfail(strict=True, reason="known limit of the shipped learned judge (MODEL_CARD.md)")
 @pytest.mark.parametrize("claim", KNOWN_MISSES)
 def test_swapped_roles_and_reversed_comparisons(judge: LearnedJudge, claim: str) -> None:
     assert not judge.judge([PASSAGE], claim).supported
@@ -121,7 +121,7 @@ def test_assistant_supports_uses_the_configured_judge(make_assistant: Any) -> No
     "LearnedJudge().judge(['A met B on Monday.'], 'A met B.')",
     "from assistant.models import LearnedReranker\n"
     "LearnedReranker().score('Who met B?', ['A met B.'])",
-], ids=["verifier", "reranker"])
+], ids=["judge", "reranker"])
 def test_query_path_loads_the_models_without_torch(use: str) -> None:
     code = f"import sys; {use}; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
@@ -134,6 +134,6 @@ def test_a_missing_model_says_how_to_get_it(tmp_path: Path) -> None:
     from assistant.kernel.errors import MissingExtraError
 
     a = Assistant(settings=Settings(store_dir=tmp_path, support_judge="learned",
-                                    verifier_model=tmp_path / "nowhere"))
+                                    judge_model=tmp_path / "nowhere"))
     with pytest.raises(MissingExtraError, match="make train"):
         a.supports("A met B.", ["A met B on Monday."])

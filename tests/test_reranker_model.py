@@ -1,6 +1,6 @@
 """The trained reranker, as users meet it: the packaged int8 ONNX model ranking the
 sentences that answer a question above the ones around them (its files and its torch-free
-query path are checked with the verifier's, in ``tests/test_learned.py``).
+query path are checked with the learned judge's, in ``tests/test_learned.py``).
 
 The article and questions are made up here, written before the model's scores were seen
 (not RealTime QA, not the seeds). Each answer sits in a sentence with topical neighbours

@@ -60,3 +60,16 @@ def test_a_misspelt_environment_variable_fails_and_names_itself(
     monkeypatch.delenv("ASSISTANT_TOP_KK")
     monkeypatch.setenv("ASSISTANT_TOP_K", "3")  # spelt right, it applies
     assert Settings().top_k == 3
+
+
+def test_a_renamed_setting_names_its_new_name(monkeypatch: pytest.MonkeyPatch,
+                                              tmp_path: Path) -> None:
+    """``verifier_model`` became ``judge_model`` (the learned support judge's folder)."""
+    with pytest.raises(ValidationError, match=r"verifier_model \(renamed judge_model\)"):
+        Settings(verifier_model=tmp_path)
+    monkeypatch.setenv("ASSISTANT_VERIFIER_MODEL", str(tmp_path))
+    with pytest.raises(ValidationError, match=r"renamed ASSISTANT_JUDGE_MODEL"):
+        Settings()
+    monkeypatch.delenv("ASSISTANT_VERIFIER_MODEL")
+    monkeypatch.setenv("ASSISTANT_JUDGE_MODEL", str(tmp_path))
+    assert Settings().judge_model == tmp_path

@@ -9,7 +9,7 @@ import random
 import pytest
 
 from assistant.check.compare import fact_differences
-from train import cloze_data, rerank_data, verify_data
+from train import cloze_data, judge_data, rerank_data
 from train.weeks import Doc, Question
 
 SENTENCES = [
@@ -27,9 +27,9 @@ def _doc(sentences: list[str] = SENTENCES) -> Doc:
     return Doc("https://example.test/bridge", "Bridge closed", text, list(sentences), [text])
 
 
-@pytest.mark.parametrize("edit", sorted(verify_data.NEGATIVE_EDITS))
+@pytest.mark.parametrize("edit", sorted(judge_data.NEGATIVE_EDITS))
 def test_every_negative_edit_changes_the_sentence_it_applies_to(edit: str) -> None:
-    make = verify_data.NEGATIVE_EDITS[edit]
+    make = judge_data.NEGATIVE_EDITS[edit]
     changed = 0
     for seed in range(20):
         for s in SENTENCES:
@@ -45,33 +45,33 @@ def test_every_negative_edit_changes_the_sentence_it_applies_to(edit: str) -> No
     ("date", "The bridge was closed on March 3, 2023, after the inspection.", "date"),
 ])
 def test_value_swaps_state_a_different_value(edit: str, sentence: str, kind: str) -> None:
-    out = verify_data.NEGATIVE_EDITS[edit](sentence, _doc(), random.Random(1))
+    out = judge_data.NEGATIVE_EDITS[edit](sentence, _doc(), random.Random(1))
     assert out is not None
     assert any(k == kind for k, _, _ in fact_differences(sentence, out)), out
 
 
 def test_negation_adds_or_removes_one_not() -> None:
     rng = random.Random(0)
-    assert " not " in verify_data.negate(SENTENCES[2], _doc(), rng)  # type: ignore[operator]
-    assert verify_data.negate("The council did not vote on Tuesday.", _doc(), rng) == \
+    assert " not " in judge_data.negate(SENTENCES[2], _doc(), rng)  # type: ignore[operator]
+    assert judge_data.negate("The council did not vote on Tuesday.", _doc(), rng) == \
         "The council did vote on Tuesday."
 
 
 def test_role_swap_exchanges_two_names() -> None:
     s = "On Sunday, Arsenal beat Chelsea 2-1 at home."
-    assert verify_data.swap_roles(s, _doc([s]), random.Random(0)) == \
+    assert judge_data.swap_roles(s, _doc([s]), random.Random(0)) == \
         "On Sunday, Chelsea beat Arsenal 2-1 at home."
 
 
 def test_antonym_flips_direction() -> None:
-    out = verify_data.antonym(SENTENCES[4], _doc(), random.Random(0))
+    out = judge_data.antonym(SENTENCES[4], _doc(), random.Random(0))
     assert out == "Residents cut concerns about longer commutes during the closure."
 
 
 def test_positive_edits_keep_every_value() -> None:
     rng = random.Random(3)
     for s in SENTENCES:
-        for make in (verify_data.clause_of, verify_data.compress, verify_data.paraphrase):
+        for make in (judge_data.clause_of, judge_data.compress, judge_data.paraphrase):
             out = make(s, rng)
             if out is not None:
                 assert not fact_differences(s, out), (make.__name__, s, out)
@@ -80,7 +80,7 @@ def test_positive_edits_keep_every_value() -> None:
 def test_pairs_are_half_positive_and_never_leave_the_claim_in_the_passage_as_a_negative() -> None:
     doc = _doc()
     pairs = [p for i in range(len(SENTENCES)) for seed in range(5)
-             for p in verify_data.pairs_for(doc, i, random.Random(seed), ["Another story."])]
+             for p in judge_data.pairs_for(doc, i, random.Random(seed), ["Another story."])]
     positives = [p for p in pairs if p.label == 1.0]
     negatives = [p for p in pairs if p.label == 0.0]
     assert len(positives) == 5 * len(SENTENCES) and len(negatives) >= 4 * len(SENTENCES)

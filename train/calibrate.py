@@ -1,11 +1,11 @@
-"""Calibrate the support verifier's threshold, and compare it with the rules (φ).
+"""Calibrate the learned judge's threshold, and compare it with the rules (φ).
 
 The threshold is chosen on RGB en_fact only (true answers against ``positive``, the same
 passages with the answer swapped, and topic-near ``negative`` passages: see
 ``eval.rgb.support_cases``), as the value with the best balanced accuracy. It is then
 *measured*, never tuned, on the hand-written pairs in ``eval/support_pairs.jsonl`` and
 ``eval/support_pairs_heldout.jsonl``. Writes
-``assistant/models/verifier/calibration.{json,md}`` and the curve as ``calibration.png``.
+``assistant/models/judge/calibration.{json,md}`` and the curve as ``calibration.png``.
 
     .venv/bin/python -m train.calibrate --rgb ../shared/benchmarks/rgb/en_fact.json
 """
@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from assistant.models import MODELS
 
 ROOT = Path(__file__).resolve().parents[1]
 PAIRS = ROOT / "eval" / "support_pairs.jsonl"
@@ -53,7 +55,7 @@ def per_kind(rows: list[dict[str, Any]], verdicts: list[bool]) -> dict[str, str]
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rgb", type=Path, default=ROOT.parent / "shared/benchmarks/rgb/en_fact.json")
-    p.add_argument("--model", type=Path, default=ROOT / "assistant" / "models" / "verifier")
+    p.add_argument("--model", type=Path, default=MODELS / "judge")
     a = p.parse_args()
     from assistant.check.judge import HeuristicJudge
     from assistant.check.learned_judge import LearnedJudge
@@ -88,7 +90,7 @@ def main() -> None:
     report: dict[str, Any] = {"threshold": threshold, "chosen_on": "RGB en_fact (balanced accuracy)"}
     verdicts: list[tuple[str, str, Callable[[str], list[bool]]]] = [
         ("rules φ (HeuristicJudge)", "rules", lambda n: [s.supported for s in ruled[n]]),
-        ("learned verifier", "learned", lambda n: [s.score >= threshold for s in raw[n]]),
+        ("learned judge", "learned", lambda n: [s.score >= threshold for s in raw[n]]),
         ("learned + rules' mismatch veto", "learned+veto",
          lambda n: [s.score >= threshold and not s.mismatches for s in veto[n]]),
     ]
@@ -109,7 +111,7 @@ def main() -> None:
 def _markdown(path: Path, report: dict[str, Any], table: list[tuple[str, dict[str, Any]]],
               curve: list[dict[str, Any]]) -> None:
     lines = [
-        "# Support verifier: calibration and comparison with the rules",
+        "# Learned judge: calibration and comparison with the rules",
         "",
         f"Threshold **{report['threshold']:.2f}**, chosen on RGB en_fact by balanced accuracy; the "
         "hand-written pairs (`eval/support_pairs.jsonl`, and `eval/support_pairs_heldout.jsonl`, "
@@ -129,7 +131,7 @@ def _markdown(path: Path, report: dict[str, Any], table: list[tuple[str, dict[st
                   "|---|" + "---|" * len(table)]
         for k in sorted(table[0][1][f"{name}_by_kind"]):
             lines.append(f"| {k} | " + " | ".join(r[f"{name}_by_kind"][k] for _, r in table) + " |")
-    lines += ["", "Curve (learned verifier alone):", "",
+    lines += ["", "Curve (learned judge alone):", "",
               "| threshold | RGB balanced | hand kept | hand rejected |", "|---|---|---|---|"]
     for c in curve[::5]:
         lines.append(f"| {c['threshold']:.2f} | {c['rgb']['balanced_accuracy']:.3f} | "

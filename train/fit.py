@@ -1,11 +1,11 @@
 """Fine-tune a cross-encoder from the packaged all-MiniLM-L6-v2 weights and export it as int8 ONNX.
 
-``python -m train.fit reranker|verifier --data ../shared/benchmarks/realtimeqa/train``
-1. makes the labelled rows from the training weeks — verifier pairs (``train.verify_data``),
+``python -m train.fit reranker|judge --data ../shared/benchmarks/realtimeqa/train``
+1. makes the labelled rows from the training weeks — judge pairs (``train.judge_data``),
    reranker groups of one positive and seven negatives (``train.rerank_data``) — keeping the
    last weeks apart as a validation split (the 2022 dev weeks are never read);
 2. trains a BERT cross-encoder with one logit, fixed seed, with a checkpoint every
-   ``--save-every`` steps that a rerun resumes from: binary cross-entropy for the verifier;
+   ``--save-every`` steps that a rerun resumes from: binary cross-entropy for the learned judge;
    for the reranker a softmax over each group (the positive first) plus half the binary loss;
 3. exports it to ONNX, quantises the weights to int8 and writes it with its tokenizer and the
    validation metrics to ``assistant/models/<name>/``.
@@ -33,24 +33,24 @@ CHECKPOINTS = ROOT / "train" / "checkpoints"  # one resumable file per model, ke
 # epochs) validation fell from 0.51 to 0.27 of sentence groups ranked right: not by default.
 CLOZE_SHARE = 0.0
 VALIDATION_WEEKS = 8  # the last training weeks, held out for validation curves
-MAX_LEN = {"reranker": 160, "verifier": 160}  # tokens; training cost grows with them (2 CPU cores)
-# What the shipped models were trained with on 2 cores: the verifier ~50 minutes (~4.3 s a
+MAX_LEN = {"reranker": 160, "judge": 160}  # tokens; training cost grows with them (2 CPU cores)
+# What the shipped models were trained with on 2 cores: the learned judge ~50 minutes (~4.3 s a
 # step); the reranker 84 minutes in two runs (1.3-3 s a step), stopped at step 1,854 of 2,192.
-RECIPE = {"verifier": {"epochs": 0.2, "lr": 5e-5}, "reranker": {"epochs": 2.0, "lr": 5e-5}}
+RECIPE = {"judge": {"epochs": 0.2, "lr": 5e-5}, "reranker": {"epochs": 2.0, "lr": 5e-5}}
 
 
 def _pairs(name: str, data: Path, work: Path, cloze_share: float = CLOZE_SHARE,
            restating: int = RESTATING) -> tuple[list[Any], list[Any]]:
     """(train, validation) rows, cached in ``work`` (building them reads ~15k articles) under
     a name that holds the recipe, so a run never reads another recipe's rows.
-    Verifier rows are pairs (passage, claim, label, kind); reranker rows are groups."""
+    Judge rows are pairs (passage, claim, label, kind); reranker rows are groups."""
     work.mkdir(parents=True, exist_ok=True)
     recipe = ((f"-restating{restating}" if restating else "")
               + (f"-cloze{cloze_share:g}" if cloze_share else ""))
     cache = work / f"{name}-pairs{recipe}.pkl"
     if cache.exists():
         return pickle.loads(cache.read_bytes())  # type: ignore[no-any-return]
-    from train import cloze_data, rerank_data, verify_data
+    from train import cloze_data, judge_data, rerank_data
     from train.weeks import cached, weeks
 
     stamps = weeks(data)
@@ -69,7 +69,7 @@ def _pairs(name: str, data: Path, work: Path, cloze_share: float = CLOZE_SHARE,
                 found += cloze[: int(cloze_share * len(found))]
             out.append([(g.query, g.texts, g.kinds, g.unit) for g in found])
         else:
-            pairs = verify_data.build(part, part_docs)
+            pairs = judge_data.build(part, part_docs)
             out.append([(p.passage, p.claim, p.label, p.kind) for p in pairs])
     cache.write_bytes(pickle.dumps(tuple(out)))
     return out[0], out[1]
@@ -295,7 +295,7 @@ def export(name: str, model: Any, tok: Any, metrics: dict[str, Any], work: Path)
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("name", choices=["reranker", "verifier"])
+    p.add_argument("name", choices=["reranker", "judge"])
     p.add_argument("--data", type=Path, default=ROOT.parent / "shared/benchmarks/realtimeqa/train")
     p.add_argument("--work", type=Path, default=ROOT / "train" / "out")
     p.add_argument("--epochs", type=float, help="passes over the pairs (default: the model's own)")

@@ -2,7 +2,7 @@
 
 ``Settings.support_judge`` picks the support judge every caller uses — answer verification of
 LLM answers, copies cited as backing, the eval's citation metrics and ``Assistant.supports``:
-``rules`` (φ, ``assistant.check.judge.HeuristicJudge``) or ``learned`` (the trained verifier,
+``rules`` (φ, ``assistant.check.judge.HeuristicJudge``) or ``learned`` (the trained judge,
 ``assistant.check.learned_judge.LearnedJudge``, with the rules' number/date/name mismatch as a hard veto).
 Conflicts are found by that mismatch comparison itself (``assistant.answer.news.conflicts``): two
 sentences disagree when they state different values for the same fact, which no support
@@ -28,5 +28,5 @@ def make_judge(settings: Settings, embed: Callable[[list[str]], Any] | None = No
     if settings.support_judge == "learned":
         from assistant.check.learned_judge import LearnedJudge
 
-        return LearnedJudge(settings.verifier_model, veto=True, unstated=unstated)
+        return LearnedJudge(settings.judge_model, veto=True, unstated=unstated)
     return HeuristicJudge(embed=embed, unstated=unstated)

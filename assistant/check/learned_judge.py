@@ -1,4 +1,4 @@
-"""The learned support judge: a small cross-encoder verifier (``make train``) that is a
+"""The learned support judge: a small cross-encoder (``make train``) that is a
 :class:`~assistant.check.judge.SupportJudge`: (passages, claim) -> ``Support``. The rules'
 number/date/name mismatch stays a hard veto in front of it where ``veto`` says so (a passage
 stating 2020 where the claim says 2021 is never support). The model runs with onnxruntime
@@ -16,12 +16,12 @@ from assistant.check.judge import HeuristicJudge, Support
 from assistant.kernel.text import quick_sentences
 from assistant.models import load
 
-WINDOW_SENTENCES = 3  # the verifier was trained on windows of 1-5 sentences around a claim
+WINDOW_SENTENCES = 3  # the learned judge was trained on windows of 1-5 sentences around a claim
 WINDOW_CHARS = 700
 
 
 def windows(passage: str) -> list[str]:
-    """A passage as the verifier reads it: whole if short, else overlapping runs of three
+    """A passage as the learned judge reads it: whole if short, else overlapping runs of three
     sentences (its input is cut at 192 tokens, so a long passage would lose its end)."""
     if len(passage) <= WINDOW_CHARS:
         return [passage]
@@ -33,7 +33,7 @@ def windows(passage: str) -> list[str]:
 
 
 class LearnedJudge:
-    """Support verifier: do ``passages`` (together) support ``sentence``?
+    """Learned judge: do ``passages`` (together) support ``sentence``?
 
     The claim is checked against each passage (and against them joined, for a claim that
     combines two), and the best probability is compared with the calibrated threshold.
@@ -45,7 +45,7 @@ class LearnedJudge:
 
     def __init__(self, override: Path | None = None, threshold: float | None = None,
                  veto: bool = True, unstated: tuple[str, ...] = ()) -> None:
-        self.model = load("verifier", str(override) if override else None, 192)
+        self.model = load("judge", str(override) if override else None, 192)
         self.threshold = float(threshold if threshold is not None
                                else self.model.calibration.get("threshold", 0.5))
         # ``unstated``: kinds whose values the passages must state (see HeuristicJudge)

@@ -22,6 +22,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 ANSWERERS = ("extractive", "llama-cpp", "openai")
 
 
+RENAMED = {"verifier_model": "judge_model"}  # old name -> new name: named in the error
+
+
 class Settings(BaseSettings):
     """Validated configuration for indexing and answering."""
 
@@ -118,11 +121,11 @@ class Settings(BaseSettings):
         "rules",
         description="Who judges whether passages support a sentence (LLM-answer verification, "
         "copies cited as backing, the eval's citation metrics, Assistant.supports): 'rules' "
-        "(φ: word coverage + number/date/name agreement) or 'learned' (the trained verifier in "
-        "assistant/models/verifier, with the rules' mismatch check as a veto).",
+        "(φ: word coverage + number/date/name agreement) or 'learned' (the trained judge in "
+        "assistant/models/judge, with the rules' mismatch check as a veto).",
     )
-    verifier_model: Path | None = Field(
-        None, description="Folder of another verifier model (model.onnx; tokenizer.json if not "
+    judge_model: Path | None = Field(
+        None, description="Folder of another judge model (model.onnx; tokenizer.json if not "
         "all-MiniLM-L6-v2's).")
     reranker: Literal["off", "learned"] = Field(
         "learned",
@@ -181,12 +184,18 @@ class Settings(BaseSettings):
         # pydantic-settings reads the variables of known fields only; a misspelt one would be
         # ignored without a word
         prefix = "ASSISTANT_"
+        renamed = [f"{old} (renamed {new})" for old, new in RENAMED.items()
+                   if isinstance(values, dict) and old in values]
+        if renamed:
+            raise ValueError(f"unknown setting(s): {', '.join(renamed)}")
         unknown = sorted(name for name in os.environ if name.upper().startswith(prefix)
                          and name[len(prefix):].lower() not in cls.model_fields)
         if unknown:
             known = [prefix + f.upper() for f in cls.model_fields]
-            hints = [f"{name} (did you mean {close[0]}?)" if (close := get_close_matches(
-                name.upper(), known, n=1)) else name for name in unknown]
+            hints = [f"{name} (renamed {prefix}{RENAMED[old].upper()})"
+                     if (old := name[len(prefix):].lower()) in RENAMED
+                     else f"{name} (did you mean {close[0]}?)" if (close := get_close_matches(
+                         name.upper(), known, n=1)) else name for name in unknown]
             raise ValueError(f"unknown setting(s) in the environment: {', '.join(hints)} — "
                              "README.md lists every ASSISTANT_* setting")
         return values

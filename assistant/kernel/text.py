@@ -116,8 +116,8 @@ def stem_text(text: str) -> str:
 
 # --- sentences --------------------------------------------------------------------------
 # Two splitters, because their users need different things and both feed stored or measured
-# results. ``split_sentences`` (Punkt) gives exact offsets: chunk boundaries and the answer
-# verifier's sentence spans are built from it, and changing it re-cuts every chunk.
+# results. ``split_sentences`` (Punkt) gives exact offsets: chunk boundaries and the sentence
+# spans answers quote are built from it, and changing it re-cuts every chunk.
 # ``quick_sentences`` (a regex) gives sentence strings cheaply for the fact checks, which
 # split every claim and passage on every question; it also ends a sentence at "...".
 

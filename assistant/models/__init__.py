@@ -1,7 +1,7 @@
 """The trained models the assistant ships, and the one function that loads them.
 
-Each folder holds one model: ``reranker/`` and ``verifier/`` are small cross-encoders
-(``model.onnx``, int8, with ``MODEL_CARD.md``, ``train_metrics.json`` and, for the verifier,
+Each folder holds one model: ``reranker/`` and ``judge/`` are small cross-encoders
+(``model.onnx``, int8, with ``MODEL_CARD.md``, ``train_metrics.json`` and, for the learned judge,
 its ``calibration.*``), ``punkt/`` the sentence splitter's news abbreviations (read by
 ``assistant.kernel.text``). ``make train`` rebuilds them in place (``train/``). The
 cross-encoders read text with the packaged embedding model's tokenizer (all-MiniLM-L6-v2,
@@ -9,7 +9,7 @@ which they were fine-tuned from), so no copy of it is kept here; a model folder 
 settings may bring its own ``tokenizer.json``.
 
 :func:`load` is how every caller gets a model: the reranker (``Settings.reranker``,
-:func:`make_reranker`) and the support verifier (``Settings.support_judge = "learned"``,
+:func:`make_reranker`) and the learned judge (``Settings.support_judge = "learned"``,
 ``assistant.check.learned_judge``).
 """
 
@@ -26,7 +26,7 @@ from assistant.kernel.settings import Settings
 from assistant.models.cross_encoder import CrossEncoder
 
 MODELS = Path(__file__).parent
-CROSS_ENCODERS = ("reranker", "verifier")
+CROSS_ENCODERS = ("reranker", "judge")
 
 
 def folder(name: str, override: Path | None = None) -> Path:

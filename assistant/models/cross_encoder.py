@@ -2,8 +2,8 @@
 in ``assistant/models/`` and run with onnxruntime — no torch on the query path.
 
 :class:`CrossEncoder` scores text pairs: a probability per (first, second) pair. The reranker
-(``assistant.models.LearnedReranker``) and the support verifier
-(``assistant.check.learned_judge``) are run this way; the verifier's folder also holds
+(``assistant.models.LearnedReranker``) and the learned judge
+(``assistant.check.learned_judge``) are run this way; the learned judge's folder also holds
 ``calibration.json`` (its threshold, chosen on held-out data by ``train/calibrate.py``). The
 reranker has none: its probability is blended into the rules' scores, never compared with a
 threshold.

@@ -1,4 +1,4 @@
-"""Synthetic (passage, claim, label) pairs for the support verifier, in the style of FactCC
+"""Synthetic (passage, claim, label) pairs for the learned judge, in the style of FactCC
 (Kryściński et al., 2020), made from RealTime QA training-week articles.
 
 A source sentence and a window of its article (the sentence with 0–2 neighbours on each
