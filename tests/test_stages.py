@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from assistant import Assistant
+from assistant.answer.base import STORY_ARTICLES
 from assistant.answer.extractive import ExtractiveAnswerer
 from assistant.answer.llm import Draft, LLMAnswerer
 from assistant.app import stages
@@ -37,18 +38,30 @@ def test_evidence_is_data_that_needs_no_store(seeds_assistant: Assistant) -> Non
 
 
 @pytest.mark.parametrize("filters", [{}, {"sources": ["Reuters", "korrespondent"]}])
-def test_story_passages_are_the_retrievers_own(seeds_assistant: Assistant,
-                                               filters: dict[str, Any]) -> None:
-    """``Evidence.story`` gives for any cited articles what the retriever's ``story_passages``
-    gives, in its order, kept to the filters: copies are cited as before."""
+def test_the_story_of_cited_articles_is_every_passage_of_their_other_articles(
+        seeds_assistant: Assistant, filters: dict[str, Any]) -> None:
+    """``Evidence.story`` (where copies of a quote are looked for) gives, for any cited
+    articles, every passage of the other articles of their stories, at most
+    ``STORY_ARTICLES`` of them, in chunk order, kept to the filters."""
     evidence = retrieved(seeds_assistant, ITEMS["tf1-channel-1"].question, **filters)
-    docs = sorted({p.doc_id for p in evidence.passages})
+    cluster = {p.doc_id: p.cluster_id for p in evidence.passages}
+    docs = sorted(cluster)
     assert len(docs) >= 2
+    manifest = seeds_assistant.retriever.manifest
+    seen_story = False
     for n in (1, 2, 3):
         for ids in itertools.combinations(docs, n):
-            expected = [p for p in seeds_assistant.retriever.story_passages(list(ids))
-                        if evidence.allowed is None or p.doc_id in evidence.allowed]
-            assert evidence.story(list(ids)) == expected, ids
+            story = evidence.story(list(ids))
+            mates = {p.doc_id for p in story}
+            assert not mates & set(ids)
+            assert len(mates) <= STORY_ARTICLES
+            assert all(p.cluster_id in {cluster[d] for d in ids} for p in story)
+            assert [p.chunk_id for p in story] == sorted(p.chunk_id for p in story)
+            assert evidence.allowed is None or mates <= evidence.allowed
+            for d in mates:  # each article whole
+                assert {p.chunk_id for p in story if p.doc_id == d} == manifest.chunk_ids([d])
+            seen_story = seen_story or bool(story)
+    assert seen_story, "no cited article has a story: the test shows nothing"
 
 
 def counting(monkeypatch: pytest.MonkeyPatch, cls: type, name: str) -> list[int]:

@@ -230,20 +230,10 @@ class Retriever:
         order = sorted(range(len(head)), key=lambda i: (-fused[i], i))
         return [replace(head[i], rerank=float(probs[i])) for i in order] + tail
 
-    def story_passages(self, doc_ids: Sequence[str], limit: int = 12) -> list[Passage]:
-        """Every chunk of the other articles in the stories of ``doc_ids`` (for corroboration)."""
-        self.refresh()
-        clusters = {m.cluster_id for d in doc_ids if (m := self._meta.get(d))}
-        mates = sorted(d for c in clusters for d in self._stories.get(c, []) if d not in doc_ids)
-        ids = [c for d in mates[:limit] for c in self._chunks_of.get(d, [])]
-        rows = self.manifest.chunk_rows(ids)
-        return [p for cid, row in rows.items()
-                if (p := self._passage(cid, row, rank=10_000)) is not None]
-
     def stories(self, cluster_ids: Iterable[str]) -> dict[str, tuple[Passage, ...]]:
         """cluster id -> every chunk of every article of that story, read in one go (the copies
-        an answer may cite: ``Evidence.story`` picks from them as ``story_passages`` does).
-        Stories of one article are left out: an answer cites copies from other articles only."""
+        an answer may cite: ``Evidence.story`` picks from them). Stories of one article are left
+        out: an answer cites copies from other articles only."""
         self.refresh()
         members = {c: docs for c in dict.fromkeys(cluster_ids)
                    if len(docs := self._stories.get(c, [])) > 1}
