@@ -135,5 +135,6 @@ def test_a_missing_model_says_how_to_get_it(tmp_path: Path) -> None:
 
     a = Assistant(settings=Settings(store_dir=tmp_path, support_judge="learned",
                                     judge_model=tmp_path / "nowhere"))
-    with pytest.raises(MissingExtraError, match="make train"):
+    with pytest.raises(MissingExtraError, match="make train") as caught:
         a.supports("A met B.", ["A met B on Monday."])
+    assert "ASSISTANT_SUPPORT_JUDGE=rules" in str(caught.value)

@@ -26,7 +26,8 @@ from assistant.kernel.settings import Settings
 from assistant.models.cross_encoder import CrossEncoder
 
 MODELS = Path(__file__).parent
-CROSS_ENCODERS = ("reranker", "judge")
+# the shipped cross-encoders, each with the setting that does without it
+CROSS_ENCODERS = {"reranker": "ASSISTANT_RERANKER=off", "judge": "ASSISTANT_SUPPORT_JUDGE=rules"}
 
 
 def folder(name: str, override: Path | None = None) -> Path:
@@ -34,8 +35,8 @@ def folder(name: str, override: Path | None = None) -> Path:
     found = Path(override) if override else MODELS / name
     if not (found / "model.onnx").exists():
         raise MissingExtraError(
-            f"no {name} model at {found} — rebuild it with `make train`, or set the "
-            f"{name} setting to 'off' / the judge to 'rules'")
+            f"no {name} model at {found} — rebuild it with `make train`, or do without it: "
+            f"{CROSS_ENCODERS[name]}")
     return found
 
 
