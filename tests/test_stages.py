@@ -96,3 +96,20 @@ def test_a_filtered_llm_question_is_quoted_once_and_checked_after_writing(
     evidence = retrieved(a, question)
     *_, draft = answerer.write(evidence, a._extractive().answer(evidence))
     assert isinstance(draft, Draft) and draft.text.startswith(says[0][0])
+
+
+def test_a_filtered_question_is_retrieved_in_one_stage_its_query_embedded_once(
+        seeds_assistant: Assistant, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The filtered search and the whole index's (for the on-topic check) come from one
+    retrieval stage, handed down in ``Evidence.unfiltered``; the answer is the same as before."""
+    from assistant.retrieve.retriever import Retriever
+
+    question = ITEMS["tf1-channel-1"].question
+    embedded = counting(monkeypatch, Retriever, "embed_query")
+    searched = counting(monkeypatch, Retriever, "search")
+    evidence = retrieved(seeds_assistant, question, sources=["Reuters"])
+    assert len(embedded) == 1 and len(searched) == 2
+    assert evidence.unfiltered is not None and evidence.unfiltered.unfiltered is None
+    assert evidence.unfiltered.allowed is None and evidence.allowed is not None
+    whole = retrieved(seeds_assistant, question)
+    assert evidence.unfiltered.passages == whole.passages and whole.unfiltered is None

@@ -30,6 +30,9 @@ class Evidence:
     allowed: frozenset[str] | None = None  # the articles the filters let through (None: all)
     # "which came first, A or B?": each event with its own candidates (searched alone)
     parts: tuple[tuple[str, list[Passage]], ...] = field(default=(), repr=False)
+    # a filtered question: what the whole index finds, for judging whether the filters left
+    # the topic out (``assistant.check.on_topic``)
+    unfiltered: Evidence | None = field(default=None, repr=False)
 
     @property
     def articles(self) -> dict[str, str]:

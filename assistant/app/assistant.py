@@ -182,8 +182,8 @@ class Assistant:
         # check: the other articles' copies that back each quote; news: conflicts, the Answer
         quoted = quotes if isinstance(quotes, Answer) else quoter.news(evidence, quotes,
                                                                        quoter.check(quotes))
-        if asked.filtered:  # check: what the filters let through is on the question's topic
-            whole = quoter.answer(stages.retrieve(retriever, stages.unfiltered(asked), self.settings))
+        if evidence.unfiltered is not None:  # check: the filters left the question's topic in
+            whole = quoter.answer(evidence.unfiltered)
             note = left_out_topic(quoted, whole, set(evidence.allowed or ()),
                                   self.settings.abstain_threshold)
             if note:

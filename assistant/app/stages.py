@@ -5,8 +5,8 @@
 against their sources) → news and the Answer (``assistant.answer.build``). Each stage takes
 what the one before returned. Retrieval hands everything the later stages read down as data
 in :class:`~assistant.answer.base.Evidence` — the articles of every passage, the passages of
-their stories, a "which came first" question's events searched alone — so no later stage
-reaches back into the store.
+their stories, a "which came first" question's events searched alone and, under filters, what
+the whole index finds — so no later stage reaches back into the store.
 """
 
 from __future__ import annotations
@@ -55,10 +55,21 @@ def parse(question: str, since: Any, until: Any, sources: Sequence[str], doc_ids
 
 def retrieve(retriever: Retriever, asked: Asked, settings: Settings) -> Evidence:
     """What retrieval finds for ``asked`` among the articles passing its filters, with all that
-    answering it reads."""
+    answering it reads; for a filtered question also what the whole index finds
+    (``Evidence.unfiltered``, for the on-topic check), the query embedded once for both."""
+    vector = retriever.embed_query(asked.query)
+    evidence = _evidence(retriever, asked, settings, vector)
+    if asked.filtered:
+        whole = replace(asked, filters=Filters())
+        evidence = replace(evidence, unfiltered=_evidence(retriever, whole, settings, vector))
+    return evidence
+
+
+def _evidence(retriever: Retriever, asked: Asked, settings: Settings, vector: Any) -> Evidence:
     k = settings.candidates
     filters = asked.filters
-    passages = retriever.search(asked.query, filters, k=k, boost_docs=asked.boost_docs)
+    passages = retriever.search(asked.query, filters, k=k, boost_docs=asked.boost_docs,
+                                query_vector=vector)
     top = passages[: settings.top_k]
     notes = ("no indexed article matches the filters",) if filters.active and not passages else ()
     compared = news.order_parts(asked.question)
@@ -74,8 +85,3 @@ def retrieve(retriever: Retriever, asked: Asked, settings: Settings) -> Evidence
                     filters=replace(filters, undated=retriever.undated(filters)), library=library,
                     stories=stories, allowed=None if allowed is None else frozenset(allowed),
                     parts=parts)
-
-
-def unfiltered(asked: Asked) -> Asked:
-    """The same question over the whole index (to judge whether the filters left its topic out)."""
-    return replace(asked, filters=Filters())

@@ -143,14 +143,20 @@ class Retriever:
                 and not (m.published and since and m.published < since)
                 and not (m.published and until and m.published > until)]
 
-    def rankings(self, query: str, filters: Filters = NO_FILTERS) -> Rankings:
-        """The vector and the keyword ranking of ``query`` among the articles passing
-        ``filters``, ``candidates`` chunks each, before fusion (empty when no article passes)."""
+    def embed_query(self, query: str) -> np.ndarray:
+        """The query's vector (one question searched in two scopes embeds it once)."""
+        return self.embedder.embed([query])[0]  # type: ignore[no-any-return]
+
+    def rankings(self, query: str, filters: Filters = NO_FILTERS,
+                 query_vector: np.ndarray | None = None) -> Rankings:
+        """The vector and the keyword ranking of ``query`` (embedded unless ``query_vector``
+        is given) among the articles passing ``filters``, ``candidates`` chunks each, before
+        fusion (empty when no article passes)."""
         self.refresh()
         allowed = self.allowed_docs(filters)
         if allowed is not None and not allowed:
             return Rankings(np.zeros(0, dtype=np.float32), [], [])
-        qvec = self.embedder.embed([query])[0]
+        qvec = self.embed_query(query) if query_vector is None else query_vector
         n = self.settings.candidates
         where = {"doc_id": {"$in": sorted(allowed)}} if allowed is not None else None
         dense = self.vectors.query(qvec, n, where)
@@ -176,12 +182,13 @@ class Retriever:
         return sorted(fused.items(), key=lambda item: -item[1])
 
     def search(self, query: str, filters: Filters = NO_FILTERS, k: int | None = None,
-               boost_docs: Sequence[str] = ()) -> list[Passage]:
+               boost_docs: Sequence[str] = (), query_vector: np.ndarray | None = None
+               ) -> list[Passage]:
         """Every candidate passage for ``query``, best first: the fused rankings, reranked when
         a reranker is on. The first ``k`` (default ``Settings.top_k``) are the top, with at most
         half of them from one story; the other candidates follow (answerers read past the top)."""
         k = k or self.settings.top_k
-        found = self.rankings(query, filters)
+        found = self.rankings(query, filters, query_vector)
         if not (found.dense or found.keyword):
             return []
         fused = dict(self.fuse(found, boost_docs))
