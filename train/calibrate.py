@@ -59,12 +59,10 @@ def main() -> None:
     a = p.parse_args()
     from assistant.check.judge import HeuristicJudge
     from assistant.check.learned_judge import LearnedJudge
-    from assistant.models.cross_encoder import CrossEncoder
     from eval.rgb import support_cases
 
     rgb = support_cases(a.rgb)
     sets = {name: hand_pairs(path) for name, path in HAND_SETS.items()}
-    model = CrossEncoder(a.model)
     learned = LearnedJudge(a.model, threshold=0.0, veto=False)  # raw scores, no threshold yet
     vetoing = LearnedJudge(a.model, threshold=0.0, veto=True)
     rules = HeuristicJudge()
@@ -105,7 +103,6 @@ def main() -> None:
     _markdown(a.model / "calibration.md", report, table, curve)
     _plot(a.model / "calibration.png", curve, threshold)
     print((a.model / "calibration.md").read_text())
-    del model
 
 
 def _markdown(path: Path, report: dict[str, Any], table: list[tuple[str, dict[str, Any]]],

@@ -8,7 +8,9 @@
    (``assistant.check.facts``) that the passages state. A value the passages do not state, while
    the passage sentences aligned with the claim state a *different* value of the same kind
    ("2020" where the sentence says "2021", "Glendale" where it says "Tampa"), is a
-   **mismatch** and rejects the sentence outright; so does a flipped negation;
+   **mismatch** and rejects the sentence outright; so does a flipped negation, and so do
+   the changes of meaning that keep the passage's words (``assistant.check.contrasts``:
+   swapped roles, an opposite word, another ordinal or weekday, a plan stated as done);
 3. **similarity** — cosine between the sentence and its closest passage sentence, when an
    ``embed`` function is given (otherwise skipped and the weights renormalise).
 
