@@ -62,6 +62,7 @@ _CALENDAR = frozenset(MONTHS) | frozenset(WEEKDAYS)
 _WEEKDAYS = frozenset(WEEKDAYS)
 _SAYING = frozenset(stem_token(w) for w in "said says say told tells tell according reported".split())
 _NEAR = 16  # words between two names for one clause to join them
+Words = list[tuple[str, str]]  # (surface, stem) of each word, as ``_tokens`` gives them
 
 
 @lru_cache(maxsize=20_000)
@@ -151,45 +152,44 @@ def _another(claim: str, aligned: Sequence[str], words: frozenset[str], what: st
 
 
 def modality(claim: str, aligned: Sequence[str]) -> str | None:
-    """Words the aligned sentence gives as planned, possible or to come that the claim states as
-    done, or as certain ("will take" where the passage says "could take")."""
-    c_weak, c_will, _ = _modal_split(claim)
+    """Words the best aligned sentence gives as planned, possible or to come that the claim
+    states as done, or as certain ("will take" where the passage says "could take")."""
+    c_weak, c_will, _, c_unhedged = _modal_split(claim)
+    governed = {s for _, s in c_weak + c_will}
     # stated as done: words of the claim's clauses with no modal word at all (a hedged clause,
     # "possible only on the condition that ...", may word its scope longer than the passage)
-    done = {s for clause in _CLAUSE.split(claim) if not any(_modal(w, s, i) for i, (w, s)
-                                                            in enumerate(_tokens(clause)))
-            for w, s in _tokens(clause) if w.isalpha() and w[:1].islower()
-            and w.lower() not in STOPWORDS} - {s for _, s in c_weak + c_will}
-    certain = {s for w, s in c_will if w.lower() not in STOPWORDS} - {s for _, s in c_weak}
-    for sentence in aligned[:1]:
-        weak, will, plain = (_stems(x) for x in _modal_split(sentence))
-        upgraded = ((weak | will) - plain) & done | (weak - will - plain) & certain
-        if upgraded:
-            return f"stated as done or certain: {', '.join(sorted(upgraded))}"
-    return None
+    done = {s for w, s in c_unhedged if w.isalpha() and w[:1].islower()
+            and w.lower() not in STOPWORDS} - governed
+    certain = _stems(c_will) - {s for _, s in c_weak}
+    weak, will, plain, _ = (_stems(x) for x in _modal_split(aligned[0]))
+    upgraded = ((weak | will) - plain) & done | (weak - will - plain) & certain
+    return f"stated as done or certain: {', '.join(sorted(upgraded))}" if upgraded else None
 
 
-def _stems(toks: list[tuple[str, str]]) -> set[str]:
+def _stems(toks: Words) -> set[str]:
     return {s for w, s in toks if w.lower() not in STOPWORDS}
 
 
-def _modal_split(text: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]],
-                                     list[tuple[str, str]]]:
-    """The words a modal word governs (the next ``_SCOPE`` of its clause): under a word of
-    possibility or plan, under "will", and the others."""
-    weak: list[tuple[str, str]] = []
-    will: list[tuple[str, str]] = []
-    plain: list[tuple[str, str]] = []
+def _modal_split(text: str) -> tuple[Words, Words, Words, Words]:
+    """The words a modal word governs (the next ``_SCOPE`` of its clause) — under a word of
+    possibility or plan, under "will" — the others, and the words of clauses with no modal
+    word at all."""
+    weak: Words = []
+    will: Words = []
+    plain: Words = []
+    unhedged: Words = []
     for clause in _CLAUSE.split(text):
         toks = _tokens(clause)
         under: dict[int, bool] = {}  # position -> governed by "will" only
-        for i, (w, s) in enumerate(toks):
-            if _modal(w, s, i):
-                for j in range(i + 1, min(len(toks), i + 1 + _SCOPE)):
-                    under[j] = under.get(j, True) and w.lower() in _FUTURE
+        modals = [(i, w) for i, (w, s) in enumerate(toks) if _modal(w, s, i)]
+        for i, w in modals:
+            for j in range(i + 1, min(len(toks), i + 1 + _SCOPE)):
+                under[j] = under.get(j, True) and w.lower() in _FUTURE
         for i, t in enumerate(toks):
             (plain if i not in under else will if under[i] else weak).append(t)
-    return weak, will, plain
+        if not modals:
+            unhedged.extend(toks)
+    return weak, will, plain, unhedged
 
 
 def _modal(word: str, stem: str, i: int) -> bool:
