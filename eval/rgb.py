@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from collections import Counter
@@ -95,11 +96,9 @@ def support_cases(path: Path) -> list[dict[str, Any]]:
     Two true-answer sentences per record, ``query`` ("{query}: {answer}.") and ``passage``
     (the first sentence of a ``positive`` passage stating the answer), each judged against
     ``positive`` (expected: supported) and ``positive_wrong`` (expected: unsupported), and,
-    for name answers no ``negative`` passage words, against ``negative`` (unsupported).
+    for name answers that no ``negative`` passage words, against ``negative`` (unsupported).
     Used by ``bench/calibrate_support.py`` and ``train/calibrate.py``.
     """
-    import re
-
     from assistant.kernel.text import fold, quick_sentences
 
     out = []

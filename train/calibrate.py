@@ -64,8 +64,7 @@ def main() -> None:
     rgb = support_cases(a.rgb)
     sets = {name: hand_pairs(path) for name, path in HAND_SETS.items()}
     learned = LearnedJudge(a.model, threshold=0.0, veto=False)  # raw scores, no threshold yet
-    vetoing = LearnedJudge(a.model, threshold=0.0, veto=True)
-    rules = HeuristicJudge()
+    rules = HeuristicJudge()  # alone, and as the veto in front of the model (its mismatches)
 
     def scored(judge: Any, items: list[tuple[list[str], str]]) -> list[Any]:
         return [judge.judge(passages, claim) for passages, claim in items]
@@ -75,7 +74,6 @@ def main() -> None:
     expected = {"rgb": [bool(c["expected"]) for c in rgb],
                 **{name: [bool(r["supported"]) for r in rows] for name, rows in sets.items()}}
     raw = {name: scored(learned, its) for name, its in items.items()}
-    veto = {name: scored(vetoing, its) for name, its in items.items()}
     ruled = {name: scored(rules, its) for name, its in items.items()}
 
     curve = []
@@ -90,7 +88,8 @@ def main() -> None:
         ("rules φ (HeuristicJudge)", "rules", lambda n: [s.supported for s in ruled[n]]),
         ("learned judge", "learned", lambda n: [s.score >= threshold for s in raw[n]]),
         ("learned + rules' mismatch veto", "learned+veto",
-         lambda n: [s.score >= threshold and not s.mismatches for s in veto[n]]),
+         lambda n: [s.score >= threshold and not r.mismatches
+                    for s, r in zip(raw[n], ruled[n], strict=True)]),
     ]
     table = []
     for title, key, judged in verdicts:
