@@ -66,7 +66,8 @@ class ExtractiveAnswerer:
         learned = ((lambda texts: reranker.score(evidence.query, texts))
                    if reranker is not None else None)
         return select(evidence.query, evidence.top, self.settings.answer_sentences, evidence.articles,
-                      learned=learned, learned_weight=self.settings.rerank_weight)
+                      learned=learned, learned_weight=self.settings.rerank_weight,
+                      recency_weight=self.settings.recency_weight)
 
     @property
     def reranker(self) -> Any:

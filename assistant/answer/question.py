@@ -27,6 +27,9 @@ _DATE = re.compile(
     + r")\b|(?:" + "|".join(WEEKDAYS) + r")\b|(?:19|20)\d\d\b|\d{4}-\d\d-\d\d|"
     r"yesterday|today|tomorrow|the day before|last week|this week|"
     r"(?:" + "|".join(_FULL_MONTHS) + r")\b)", re.IGNORECASE)
+_YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
+_MONTH = re.compile(r"\b(?:" + "|".join(_FULL_MONTHS) + r")\b", re.IGNORECASE)
+_ASKS_YEAR = re.compile(r"\b(?:what|which) year\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\b\d[\d,.]*\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|"
                      r"hundred|thousand|million|billion|dozen)s?\b", re.IGNORECASE)
 PLACE_RE = re.compile(r"\b(?:in|at|to|from|near|visit|visits|visited|visiting)\s+(?:the\s+)?"
@@ -83,7 +86,7 @@ def names(text: str) -> set[str]:
 
 
 # Common short forms in news; a question's "US" is found as "United States" and back.
-ALIASES = {"us": ("united states", "american", "america", "washington"),
+ALIASES = {"us": ("u.s", "united states", "american", "america", "washington"),
            "u.s": ("united states", "american"), "usa": ("united states", "american"),
            "uk": ("united kingdom", "britain", "british"), "eu": ("european union",),
            "un": ("united nations",), "kyiv": ("kiev",), "kiev": ("kyiv",),
@@ -144,11 +147,19 @@ def need(question: str) -> str | None:
     return None
 
 
+def names_a_time(question: str) -> bool:
+    """Whether the question names a year or a month ("in 2019", "the March talks"): it is about that
+    time, not about the latest news."""
+    return bool(_YEAR.search(question) or _MONTH.search(question))
+
+
 def satisfies(sentence: str, kind: str | None, question: str = "") -> bool:
     """Whether ``sentence`` holds a value of ``kind`` that the question does not already give."""
     if kind == "date":
-        return bool({m.group().lower() for m in _DATE.finditer(sentence)}
-                    - {m.group().lower() for m in _DATE.finditer(question)})
+        # "what year": only a year answers it, not the weekday of the event
+        pattern = _YEAR if _ASKS_YEAR.search(question) else _DATE
+        return bool({m.group().lower() for m in pattern.finditer(sentence)}
+                    - {m.group().lower() for m in pattern.finditer(question)})
     if kind == "number":
         # a count is not the day or year of a date ("announced on Tuesday, December 6")
         undated = _DATE.sub(" ", sentence)

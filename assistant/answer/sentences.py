@@ -7,6 +7,7 @@ Each candidate sentence of the retrieved passages is scored on
 - the passage's dense similarity to the question,
 - whether it holds the kind of value asked for (a date for "when", a number for
   "how many", a name for "who");
+- how recent its article is, against the newest retrieved one (``Settings.recency_weight``);
 - with the reranker on (the default), the trained cross-encoder's probability that it
   answers the question, for the 12 best by the rules above (``_blend``).
 The best sentence (and a second one when it adds what the first lacks) becomes the
@@ -19,9 +20,21 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, replace
+from datetime import date
 
-from assistant.answer.question import head_nouns, mentions, names, need, overlap, satisfies, terms, words
+from assistant.answer.question import (
+    head_nouns,
+    mentions,
+    names,
+    names_a_time,
+    need,
+    overlap,
+    satisfies,
+    terms,
+    words,
+)
 from assistant.kernel.answers import Passage
 
 
@@ -72,7 +85,7 @@ def select(question: str, passages: list[Passage], max_sentences: int = 2,
            articles: dict[str, str] | None = None, kind: str | None = None,
            names_in_sentence: bool = False,
            learned: Callable[[list[str]], Sequence[float]] | None = None,
-           learned_weight: float = 0.5) -> Selection:
+           learned_weight: float = 0.5, recency_weight: float = 0.0) -> Selection:
     """Score the sentences of ``passages`` against ``question`` and pick the answer.
 
     ``articles`` (doc id -> title and text) lets a sentence count names its article
@@ -80,7 +93,9 @@ def select(question: str, passages: list[Passage], max_sentences: int = 2,
     overrides the kind of value the question is taken to ask for; ``names_in_sentence``
     requires the question's names in the sentence itself (one event of several). ``learned``
     (texts -> probabilities, the trained reranker) blends its sentence score into the rules',
-    with weight ``learned_weight``.
+    with weight ``learned_weight``. ``recency_weight`` takes from each sentence's score that much
+    times how much less fresh its article is than the newest (``_freshness``), unless the question
+    names a year or month.
     """
     q_terms = set(terms(question))
     pool = [c for c in candidates(passages)
@@ -116,9 +131,12 @@ def select(question: str, passages: list[Passage], max_sentences: int = 2,
         scored.append((Candidate(c.passage, c.start, c.end, c.text, score, evidence), fits, names_ok))
     if learned is not None:
         scored = _blend(scored, learned, learned_weight)
+    if recency_weight and not names_a_time(question):
+        fresh = _freshness(passages)
+        scored = [(replace(c, score=c.score - recency_weight * (1 - fresh.get(c.passage.doc_id, 1.0))),
+                   fits, ok) for c, fits, ok in scored]
     scored.sort(key=lambda x: (-x[0].score, x[0].passage.rank, x[0].start))
-    everything = " ".join(p.text + " " + p.title for p in passages)
-    missing = tuple(sorted(n for n in asked if not mentions(everything, {n})))
+    missing = _unmentioned(asked, passages, articles or {})
     usable = [c for c, fits, names_ok in scored if fits and names_ok]
     if not usable:
         return Selection((), 0.0, missing)
@@ -152,6 +170,26 @@ def _blend(scored: list[tuple[Candidate, bool, bool]], learned: Callable[[list[s
             for i, (c, fits, ok) in enumerate(scored)]
 
 
+HALF_LIFE_DAYS = 90  # an article this much older than the newest retrieved one is half as fresh
+
+
+def _freshness(passages: list[Passage]) -> dict[str, float]:
+    """doc id -> 0.5 ** (days older than the newest retrieved article / ``HALF_LIFE_DAYS``): 1 for
+    the newest. News supersedes itself (this year's pick for a post over the one of five years
+    ago), so of two sentences that answer alike the newer one should be quoted. Undated articles
+    are left out (not known to be older, they lose nothing); with fewer than two publish days among
+    the passages, nothing is fresher than anything."""
+    days: dict[str, int] = {}
+    for p in passages:
+        with suppress(ValueError):
+            if p.published:
+                days[p.doc_id] = date.fromisoformat(p.published[:10]).toordinal()
+    if len(set(days.values())) < 2:
+        return {}
+    newest = max(days.values())
+    return {d: 0.5 ** ((newest - day) / HALF_LIFE_DAYS) for d, day in days.items()}
+
+
 def _neighbour_ids(i: int, pool: list[Candidate], by_doc: dict[str, list[int]]) -> list[int]:
     """Indexes of the two sentences before and after sentence ``i`` in its article."""
     same = by_doc[pool[i].passage.doc_id]
@@ -173,6 +211,17 @@ def _neighbour_text(i: int, pool: list[Candidate], by_doc: dict[str, list[int]])
     """The sentence, its neighbours, its passage and its article's title: where names must be."""
     parts = [pool[i].text] + [pool[j].text for j in _neighbour_ids(i, pool, by_doc)]
     return " ".join([*parts, pool[i].passage.text, pool[i].passage.title])
+
+
+def _unmentioned(asked: set[str], passages: list[Passage], articles: dict[str, str]) -> tuple[str, ...]:
+    """The question's names that neither the passages nor the rest of their articles mention (a
+    name may be in another paragraph of the article; the articles are read only when needed)."""
+    found = " ".join(p.text + " " + p.title for p in passages)
+    missing = {n for n in asked if not mentions(found, {n})}
+    if missing and articles:
+        whole = " ".join(articles.get(d, "") for d in dict.fromkeys(p.doc_id for p in passages))
+        missing = {n for n in missing if not mentions(whole, {n})}
+    return tuple(sorted(missing))
 
 
 def _name_parts(text: str) -> set[str]:
