@@ -137,3 +137,18 @@ def test_the_kernel_imports_nothing_of_the_project() -> None:
     for module, targets in graph().items():
         if layer(module) == "assistant.kernel":
             assert all(layer(t) == "assistant.kernel" for t in targets), (module, targets)
+
+
+# Building a pattern from the calendar names, or writing a year or a month-day pattern, is
+# defining what a date is: that happens in the kernel only (``kernel/dates.py``, ``kernel/text.py``).
+_DEFINES_A_DATE = re.compile(r"join\([^)]*\b(?:MONTHS|WEEKDAYS|MONTH_ABBREVIATIONS)\b"
+                             r"|\(\?:19\|20\)|1\[89\]|\\d\{4\}-|\\d\{1,2\}\\s\+\(\?:")
+
+
+def test_dates_and_numbers_are_defined_in_the_kernel_only() -> None:
+    outside = [p for p in (ROOT / "assistant").rglob("*.py") if "kernel" not in p.parts]
+    assert outside
+    found = [(p.relative_to(ROOT), m.group()) for p in outside
+             for m in _DEFINES_A_DATE.finditer(p.read_text(encoding="utf-8"))]
+    assert not found, f"define dates in assistant/kernel, not here: {found}"
+    assert _DEFINES_A_DATE.search((ROOT / "assistant/kernel/dates.py").read_text(encoding="utf-8"))

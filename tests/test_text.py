@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer.question import has_date, terms
+from assistant.answer.question import has_date
 from assistant.check.facts import extract_facts
 from assistant.kernel.dates import parse_date
 from assistant.kernel.text import (
@@ -19,6 +19,7 @@ from assistant.kernel.text import (
     split_sentences,
     stem,
     stem_token,
+    terms,
 )
 
 

@@ -20,6 +20,7 @@ from assistant.answer.sentences import Candidate, Selection, candidates, select
 from assistant.check.judge import SupportJudge
 from assistant.kernel.answers import Answer, Citation, Claim, Conflict
 from assistant.kernel.settings import Settings
+from assistant.kernel.text import terms
 
 
 @dataclass(frozen=True)
@@ -154,11 +155,11 @@ class ExtractiveAnswerer:
         question's missing words ("interview") and answers it. Without such a neighbour the
         question is about the announced event itself, and the articles cannot know its outcome.
         """
-        wanted = set(question.terms(evidence.query)) - set(question.terms(plan.text))
+        wanted = set(terms(evidence.query)) - set(terms(plan.text))
         for c in selection.ranked:
             # the very next sentence of the same paragraph: one space between them
             near = c.passage.doc_id == plan.passage.doc_id and 0 <= c.start - plan.end <= 2
-            if (near and c is not plan and wanted & set(question.terms(c.text))
+            if (near and c is not plan and wanted & set(terms(c.text))
                     and not self._planned(evidence, c)):
                 return c
         return None

@@ -21,11 +21,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.answer.question import dice, names, overlap, terms
+from assistant.answer.question import dice, names, overlap
 from assistant.answer.sentences import Candidate
 from assistant.check.compare import fact_differences, slot
 from assistant.check.facts import extract_facts
+from assistant.kernel.dates import DAY_VALUE_RE
 from assistant.kernel.records import Article
+from assistant.kernel.text import terms
 
 _ORDER = re.compile(
     r"^(?:which|what|who)\b[^,:?]*\b(?:first|earlier|later|last|before|after)\b[^,:?]*[,:]\s*"
@@ -42,9 +44,8 @@ _WHO_REPORTS = re.compile(r"\b(?:which|how many|what|other) (?:sources|outlets|r
 _OUTCOME_QUESTION = re.compile(r"\b(did|was|were|had)\b", re.IGNORECASE)
 _PLAN_WORDS = re.compile(r"\b(due|plan\w*|schedul\w*|expect\w*|going|will|would|intend\w*|"
                          r"set to|announc\w*)\b", re.IGNORECASE)
-_FUTURE = re.compile(r"\b(will|shall|is due|are due|is expected|are expected|plans? to|"
-                     r"is scheduled|are scheduled|is set to|are set to|to be held)\b", re.IGNORECASE)
-_DAY = re.compile(r"(?:\d{4}|-)-\d\d-\d\d")  # a day, with or without its year: "2022-03-29", "--03-29"
+_TO_COME = re.compile(r"\b(will|shall|is due|are due|is expected|are expected|plans? to|"
+                      r"is scheduled|are scheduled|is set to|are set to|to be held)\b", re.IGNORECASE)
 SAME_CLAIM = 0.5  # share of the smaller sentence's other content words two claims must share
 
 
@@ -136,14 +137,14 @@ def unmentioned_dates(question: str, articles: Sequence[Article]) -> tuple[str, 
     weekdays are too loose to check.
     """
     asked = extract_facts(question)
-    days = [d for d in asked.dates if _DAY.fullmatch(d)]
+    days = [d for d in asked.dates if DAY_VALUE_RE.fullmatch(d)]
     if not days:
         return ()
     stated: set[str] = set()
     for a in articles:
         stated |= extract_facts(f"{a.title}\n{a.text}").dates
         stated |= {span.date for span in a.dates}
-    month_days = {d[-5:] for d in stated if _DAY.fullmatch(d)}
+    month_days = {d[-5:] for d in stated if DAY_VALUE_RE.fullmatch(d)}
 
     def mentioned(day: str) -> bool:
         return day in stated if not day.startswith("--") else day[-5:] in month_days
@@ -157,7 +158,7 @@ def planned_only(question: str, c: Candidate, article: Article | None) -> str | 
     published or later."""
     if not _OUTCOME_QUESTION.search(question) or _PLAN_WORDS.search(question):
         return None
-    if not _FUTURE.search(c.text) or not c.passage.published:
+    if not _TO_COME.search(c.text) or not c.passage.published:
         return None
     day = event_date(c, article)
     return day if day and day >= c.passage.published[:10] else None

@@ -1,7 +1,8 @@
-"""Small lexical tools shared by the answerers: content terms, question needs, overlap.
+"""Small lexical tools shared by the answerers: what a question needs, the names it gives,
+whether a text mentions them, overlap.
 
-Stop-words, calendar names and the stemmer come from ``assistant/kernel/text.py``; the words
-here are lower-cased, possessives dropped, for matching a question to sentences.
+Words and terms, numbers, names and places as written come from ``assistant/kernel/text.py``,
+dates as written from ``assistant/kernel/dates.py``: each is defined there once.
 """
 
 from __future__ import annotations
@@ -9,70 +10,36 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from assistant.kernel.dates import MONTH_RE, WHEN_RE, YEAR_RE
 from assistant.kernel.text import (
+    COUNT_RE,
     MONTH_ABBREVIATIONS,
     MONTHS,
+    NAME_RE,
+    PLACE_RE,
     QUERY_STOPWORDS,
     QUESTION_WORDS,
     WEEKDAYS,
-    stem,
+    terms,
+    words,
 )
 
-_WORD = re.compile(r"[^\W_]+(?:[’'.-][^\W_]+)*", re.UNICODE)
-_MONTHS = MONTHS + MONTH_ABBREVIATIONS
-_CALENDAR = frozenset(_MONTHS + WEEKDAYS)
-_FULL_MONTHS = [m for m in MONTHS if m != "may"]  # "may" alone is a verb too
-_DATE = re.compile(
-    r"\b(?:(?:" + "|".join(_MONTHS) + r")\.?\s+\d{1,2}\b|\d{1,2}\s+(?:" + "|".join(_MONTHS)
-    + r")\b|(?:" + "|".join(WEEKDAYS) + r")\b|(?:19|20)\d\d\b|\d{4}-\d\d-\d\d|"
-    r"yesterday|today|tomorrow|the day before|last week|this week|"
-    r"(?:" + "|".join(_FULL_MONTHS) + r")\b)", re.IGNORECASE)
-_YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
-_MONTH = re.compile(r"\b(?:" + "|".join(_FULL_MONTHS) + r")\b", re.IGNORECASE)
+_CALENDAR = frozenset(MONTHS + MONTH_ABBREVIATIONS + WEEKDAYS)
 _ASKS_YEAR = re.compile(r"\b(?:what|which) year\b", re.IGNORECASE)
-_NUMBER = re.compile(r"\b\d[\d,.]*\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|"
-                     r"hundred|thousand|million|billion|dozen)s?\b", re.IGNORECASE)
-PLACE_RE = re.compile(r"\b(?:in|at|to|from|near|visit|visits|visited|visiting)\s+(?:the\s+)?"
-                      r"(?:[a-z]+\s+(?:of\s+)?(?:the\s+)?)?([A-Z][\w’'-]+)")
-_NAME = re.compile(r"\b[A-Z][\w’'-]*(?:\s+(?:of\s+the\s+|of\s+)?[A-Z][\w’'-]*)*")
-
-_POSSESSIVE = re.compile(r"[’']s?$")
-
-
-def words(text: str) -> list[str]:
-    """Lower-cased word tokens, possessives dropped ("Russia’s" -> "russia")."""
-    return list(_words(text))
-
-
-@lru_cache(maxsize=8192)
-def _words(text: str) -> tuple[str, ...]:
-    # cached: one answer tokenises the same sentences for scoring, citing and comparing
-    return tuple(_POSSESSIVE.sub("", w) if "'" in w or "’" in w else w
-                 for w in _WORD.findall(text.lower()))
-
-
-def terms(text: str) -> list[str]:
-    """Stemmed content words (no stop words, no question words)."""
-    return list(_terms(text))
-
-
-@lru_cache(maxsize=8192)
-def _terms(text: str) -> tuple[str, ...]:
-    return tuple(stem(w) for w in _words(text) if w not in QUERY_STOPWORDS and w not in QUESTION_WORDS)
 
 
 def has_date(text: str) -> bool:
-    return bool(_DATE.search(text))
+    return bool(WHEN_RE.search(text))
 
 
 def has_number(text: str) -> bool:
-    return bool(_NUMBER.search(text))
+    return bool(COUNT_RE.search(text))
 
 
 def names(text: str) -> set[str]:
     """Capitalised words that are not the first word of a sentence or a question word."""
     out: set[str] = set()
-    for m in _NAME.finditer(text):
+    for m in NAME_RE.finditer(text):
         start = m.start()
         before = text[:start].rstrip()
         first = not before or before[-1] in ".!?\"“‘:\n"
@@ -111,7 +78,7 @@ def mentions(text: str, name_parts: set[str]) -> bool:
 def _vocabulary(text: str) -> tuple[str, frozenset[str]]:
     """(the text's words joined by spaces, the set of its words); cached because one answer asks
     about the same article texts many times."""
-    lowered = " ".join(_words(text))
+    lowered = " ".join(words(text))
     have = set(lowered.split())
     # "GPT-3" and "Spider-Man" are one word here but two name parts in the question
     have |= {part for w in have if "-" in w for part in w.split("-")}
@@ -150,21 +117,21 @@ def need(question: str) -> str | None:
 def names_a_time(question: str) -> bool:
     """Whether the question names a year or a month ("in 2019", "the March talks"): it is about that
     time, not about the latest news."""
-    return bool(_YEAR.search(question) or _MONTH.search(question))
+    return bool(YEAR_RE.search(question) or MONTH_RE.search(question))
 
 
 def satisfies(sentence: str, kind: str | None, question: str = "") -> bool:
     """Whether ``sentence`` holds a value of ``kind`` that the question does not already give."""
     if kind == "date":
         # "what year": only a year answers it, not the weekday of the event
-        pattern = _YEAR if _ASKS_YEAR.search(question) else _DATE
+        pattern = YEAR_RE if _ASKS_YEAR.search(question) else WHEN_RE
         return bool({m.group().lower() for m in pattern.finditer(sentence)}
                     - {m.group().lower() for m in pattern.finditer(question)})
     if kind == "number":
         # a count is not the day or year of a date ("announced on Tuesday, December 6")
-        undated = _DATE.sub(" ", sentence)
-        return bool({m.group().lower() for m in _NUMBER.finditer(undated)}
-                    - {m.group().lower() for m in _NUMBER.finditer(question)})
+        undated = WHEN_RE.sub(" ", sentence)
+        return bool({m.group().lower() for m in COUNT_RE.finditer(undated)}
+                    - {m.group().lower() for m in COUNT_RE.finditer(question)})
     if kind == "name":
         return bool(names(sentence) - names(question))
     if kind == "place":

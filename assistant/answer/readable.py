@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import re
 
-from assistant.answer.question import PLACE_RE, head_nouns, names, need, terms, variants, words
+from assistant.answer.question import head_nouns, names, need, variants
 from assistant.answer.sentences import Candidate
-from assistant.check.facts import DATE_RE, NUMBER_RE, extract_facts
-from assistant.kernel.text import QUERY_STOPWORDS, QUESTION_WORDS, tokens
+from assistant.check.facts import extract_facts
+from assistant.kernel.dates import DATE_RE
+from assistant.kernel.text import NUMBER_RE, PLACE_RE, QUERY_STOPWORDS, QUESTION_WORDS, terms, tokens, words
 
 # A sentence that cannot stand alone: it opens by pointing back at the one before it.
 _POINTER = re.compile(

@@ -32,10 +32,9 @@ from assistant.answer.question import (
     need,
     overlap,
     satisfies,
-    terms,
-    words,
 )
 from assistant.kernel.answers import Passage
+from assistant.kernel.text import terms, words
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from assistant.kernel.text import content_words, split_sentences
 MAX_CITATIONS = 3  # passages one re-cited sentence may lean on
 _MARK = r"\[\s*\d{1,3}(?:\s*(?:,|;|-|–|and)\s*\d{1,3})*\s*\]"
 _GROUP = re.compile(rf"\s*{_MARK}(?:\s*{_MARK})*")
-_NUMBER = re.compile(r"(\d{1,3})(?:\s*[-–]\s*(\d{1,3}))?")
+_MARKER_NUMBERS = re.compile(r"(\d{1,3})(?:\s*[-–]\s*(\d{1,3}))?")
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ def parse_markers(text: str) -> list[tuple[str, tuple[int, ...]]]:
 def _numbers(group: str) -> list[int]:
     """``[1, 2]`` -> [1, 2]; ``[2-4]`` -> [2, 3, 4] (a range is capped at ten numbers)."""
     out: list[int] = []
-    for m in _NUMBER.finditer(group):
+    for m in _MARKER_NUMBERS.finditer(group):
         lo = int(m[1])
         hi = int(m[2]) if m[2] else lo
         out += [n for n in range(lo, min(hi, lo + 9) + 1) if n not in out]

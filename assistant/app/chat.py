@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from assistant.answer.question import names, terms, words
+from assistant.answer.question import names
 from assistant.kernel.answers import Answer
-from assistant.kernel.text import QUERY_STOPWORDS, QUESTION_WORDS
+from assistant.kernel.text import QUERY_STOPWORDS, QUESTION_WORDS, terms, words
 
 _PRONOUN = re.compile(r"\b(it|its|he|him|his|she|her|they|them|their|this|that|these|those|"
                       r"there|then|the interview|the meeting|the talks|the call)\b", re.IGNORECASE)

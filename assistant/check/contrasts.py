@@ -55,7 +55,7 @@ plans planned planning plan proposed proposes propose considering consider hopes
 aimed aim seeks seeking sought wants wanted intends intended threatened threatens likely possible
 possibly potentially scheduled slated due asked urged attempting attempt
 trying try""".split())
-_FUTURE = frozenset({"will", "won't", "shall"})
+_WILL = frozenset({"will", "won't", "shall"})
 _SCOPE = 5  # words after a modal word, in its clause, that it governs
 _CLAUSE = re.compile(r"[.,;:()·–—]\s")
 _CALENDAR = frozenset(MONTHS) | frozenset(WEEKDAYS)
@@ -184,7 +184,7 @@ def _modal_split(text: str) -> tuple[Words, Words, Words, Words]:
         modals = [(i, w) for i, (w, s) in enumerate(toks) if _modal(w, s, i)]
         for i, w in modals:
             for j in range(i + 1, min(len(toks), i + 1 + _SCOPE)):
-                under[j] = under.get(j, True) and w.lower() in _FUTURE
+                under[j] = under.get(j, True) and w.lower() in _WILL
         for i, t in enumerate(toks):
             (plain if i not in under else will if under[i] else weak).append(t)
         if not modals:
@@ -195,7 +195,7 @@ def _modal_split(text: str) -> tuple[Words, Words, Words, Words]:
 def _modal(word: str, stem: str, i: int) -> bool:
     """Whether the ``i``-th word of a clause makes what follows possible, planned or to come."""
     month = word == "May" and i > 0  # "May" inside a clause is the month
-    return (stem in _MODALS and not month) or word.lower() in _FUTURE
+    return (stem in _MODALS and not month) or word.lower() in _WILL
 
 
 def find(claim: str, aligned: Sequence[str]) -> list[str]:

@@ -14,12 +14,16 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from assistant.kernel.dates import DATE_RE
 from assistant.kernel.text import (
     CLAIM_STOPWORDS,
-    MONTH_ABBREVIATIONS,
     MONTH_NUMBERS,
-    MONTHS,
+    NAMED_NUMBER_RE,
+    NUMBER_RE,
+    SCALES,
+    TIME_RE,
     WEEKDAYS,
+    WORD_NUMBERS,
     fold,
     quick_sentences,
     stem_token,
@@ -36,10 +40,6 @@ _OPENERS = frozenset("""officials authorities investigators police residents ana
     members citizens people organisers organizers prior earlier later today yesterday tomorrow
     last next many several still instead overall separately elsewhere shares prices""".split())
 _NOT_NAMES = set(MONTH_NUMBERS) | set(WEEKDAYS)
-_SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "bn": 1e9, "trillion": 1e12}
-_WORD_NUMBERS = {w: i for i, w in enumerate(
-    ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-     "eleven", "twelve")) if i > 1}
 ROLE_HEADS = (
     "vice president|president|prime minister|foreign minister|minister|secretary-general|"
     "secretary general|secretary|head|chief executive|chief|ceo|chairman|chairwoman|chair|"
@@ -53,24 +53,6 @@ _TITLE_WORDS = frozenset("""president minister secretary chancellor governor may
     commissioner spokesman spokeswoman spokesperson ceo cfo cto chairman chairwoman director
     envoy commander speaker senator king queen prince princess pope""".split())
 
-_MON = (r"(?:" + "|".join(m.capitalize() for m in MONTHS)
-        + r"|(?:" + "|".join(a.capitalize() for a in MONTH_ABBREVIATIONS) + r")\.?)")
-_DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
-_YEAR = r"(?:1[89]\d\d|20\d\d)"
-DATE_RE = re.compile(
-    rf"\b(?:(?P<iso>{_YEAR})-(?P<im>[01]\d)-(?P<id>[0-3]\d)"
-    rf"|(?P<m1>{_MON})\s+(?P<d1>{_DAY})(?:\s*[–-]\s*{_DAY})?(?![\d,.]\d)(?:,?\s+(?P<y1>{_YEAR}))?"
-    rf"|(?P<d2>{_DAY})(?:\s*[–-]\s*{_DAY})?\s+(?P<m2>{_MON})(?:,?\s+(?P<y2>{_YEAR}))?"
-    rf"|(?P<m3>{_MON}),?\s+(?P<y3>{_YEAR})"
-    rf"|(?P<y4>{_YEAR}))(?![\w-])"
-)
-NUMBER_RE = re.compile(
-    r"(?<![\w.-])[$€£¥]?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?:st|nd|rd|th)?"
-    r"(?:\s*(?P<scale>(?i:thousand|million|billion|trillion|bn))\b)?(?![\w-])"
-    r"|\b(?P<word>(?i:" + "|".join(_WORD_NUMBERS) + r"))\b"
-)
-_TIME_RE = re.compile(r"\b\d{1,2}:\d{2}(?:\s*[ap]\.?m\.?)?", re.IGNORECASE)
-_NAMED_NUMBER_RE = re.compile(r"\b[A-Z][\w'-]*\s(\d{1,3})\b(?![.,:]\d)")  # "Toy Story 4"
 _ROLE_RE = re.compile(
     # owner: "EU's", "European Union's", "NFL", or a demonym ("French", "Russian")
     r"(?:(?P<owner>(?:[A-Z][\w.-]*\s+){0,2}[A-Z][\w.-]*(?=['’]s)|[A-Z]{2,}|[A-Z][a-z]+(?:an|ese|ish|ch|i))"
@@ -127,9 +109,9 @@ def _blank(text: str, start: int, end: int) -> str:
 
 def _number_value(m: re.Match[str]) -> str:
     if m.group("word"):
-        return str(_WORD_NUMBERS[m.group("word").lower()])
+        return str(WORD_NUMBERS[m.group("word").lower()])
     value = float(m.group("num").replace(",", ""))
-    value *= _SCALE[m.group("scale").lower()] if m.group("scale") else 1
+    value *= SCALES[m.group("scale").lower()] if m.group("scale") else 1
     return str(int(value)) if value == int(value) else f"{value:.6g}"
 
 
@@ -218,7 +200,7 @@ def extract_facts(text: str) -> Facts:
     for m in DATE_RE.finditer(text):
         add("date", _date_value(m), re.sub(r"(\w{4,})\.$", r"\1", m.group()))
         rest = _blank(rest, *m.span())
-    for m in [*_TIME_RE.finditer(rest), *_NAMED_NUMBER_RE.finditer(rest)]:
+    for m in [*TIME_RE.finditer(rest), *NAMED_NUMBER_RE.finditer(rest)]:
         rest = _blank(rest, *m.span(m.lastindex or 0))  # a time, or a number that is a name's
     for m in NUMBER_RE.finditer(rest):
         add("number", _number_value(m), m.group())

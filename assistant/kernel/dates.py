@@ -17,6 +17,39 @@ from typing import NamedTuple
 from assistant.kernel.records import DatedSpan
 from assistant.kernel.text import MONTH_ABBREVIATIONS, MONTH_NUMBERS, MONTHS, WEEKDAYS
 
+# --- dates as written --------------------------------------------------------------------
+# Two patterns, because their users ask different things (as with the two sentence splitters in
+# ``kernel/text.py``): ``DATE_RE`` finds calendar dates ("3 December", "Dec. 3, 2022", "2022",
+# "2022-12-03") whose values the fact checks normalise and compare; ``WHEN_RE`` finds whatever
+# can answer "when" (those, and weekdays, "yesterday", "this week", a month alone) for the
+# answerers. ``resolve_dates`` below has its own patterns, with named parts, to turn them into days.
+
+_MONTH_WORD = (r"(?:" + "|".join(m.capitalize() for m in MONTHS)
+               + r"|(?:" + "|".join(a.capitalize() for a in MONTH_ABBREVIATIONS) + r")\.?)")
+_DAY_NUMBER = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
+_YEAR_NUMBER = r"(?:1[89]\d\d|20\d\d)"
+DATE_RE = re.compile(
+    rf"\b(?:(?P<iso>{_YEAR_NUMBER})-(?P<im>[01]\d)-(?P<id>[0-3]\d)"
+    rf"|(?P<m1>{_MONTH_WORD})\s+(?P<d1>{_DAY_NUMBER})(?:\s*[–-]\s*{_DAY_NUMBER})?(?![\d,.]\d)"
+    rf"(?:,?\s+(?P<y1>{_YEAR_NUMBER}))?"
+    rf"|(?P<d2>{_DAY_NUMBER})(?:\s*[–-]\s*{_DAY_NUMBER})?\s+(?P<m2>{_MONTH_WORD})(?:,?\s+(?P<y2>{_YEAR_NUMBER}))?"
+    rf"|(?P<m3>{_MONTH_WORD}),?\s+(?P<y3>{_YEAR_NUMBER})"
+    rf"|(?P<y4>{_YEAR_NUMBER}))(?![\w-])"
+)
+YEAR_RE = re.compile(rf"\b{_YEAR_NUMBER}\b")
+_MONTHS_AND_SHORT = MONTHS + MONTH_ABBREVIATIONS
+_FULL_MONTHS = [m for m in MONTHS if m != "may"]  # "may" alone is a verb too
+MONTH_RE = re.compile(r"\b(?:" + "|".join(_FULL_MONTHS) + r")\b", re.IGNORECASE)
+WHEN_RE = re.compile(
+    r"\b(?:(?:" + "|".join(_MONTHS_AND_SHORT) + r")\.?\s+\d{1,2}\b|\d{1,2}\s+(?:"
+    + "|".join(_MONTHS_AND_SHORT) + r")\b|(?:" + "|".join(WEEKDAYS) + r")\b|(?:19|20)\d\d\b|"
+    r"\d{4}-\d\d-\d\d|yesterday|today|tomorrow|the day before|last week|this week|"
+    r"(?:" + "|".join(_FULL_MONTHS) + r")\b)", re.IGNORECASE)
+# the normalised value of a date that names a day (the fact checks' "2022-03-29", "--03-29")
+DAY_VALUE_RE = re.compile(r"(?:\d{4}|-)-\d\d-\d\d")
+
+# --- resolving dates against the publish day ------------------------------------------------
+
 _NUMBERS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
             "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 

@@ -1,8 +1,11 @@
-"""The text toolkit every layer shares: calendar names, stop-words, stems, tokens, sentences.
+"""The text toolkit every layer shares: calendar names, stop-words, stems, tokens and words,
+numbers, names and places as written, sentences (dates as written: ``kernel/dates.py``).
 
 Each of these is defined once so that the write path (chunking, date resolution), storage
 (BM25 stemming), the fact checks and the answerers agree on what a month, a stop-word, a
-stem or a sentence is. Heavy parts (the Snowball stemmer, NLTK's Punkt) load on first use.
+stem, a number or a sentence is. Where two users need two forms of one thing (two
+tokenisations, two number patterns, two sentence splitters), both are here, side by side,
+with what each is for. Heavy parts (the Snowball stemmer, NLTK's Punkt) load on first use.
 """
 
 from __future__ import annotations
@@ -83,12 +86,40 @@ def fold(text: str) -> str:
     return "".join(c for c in text if not unicodedata.combining(c)).lower()
 
 
+# Two tokenisations: ``tokens`` keeps words as written (case, "U.S."), for the keyword index,
+# fact spans and claim words; ``words`` lower-cases and drops possessives ("Russia’s" ->
+# "russia"), for matching a question's words to sentences (``terms``: their stems, without
+# stop-words and question words). Both feed stored indexes or measured answers.
 _TOKEN_RE = re.compile(r"(?:[A-Za-z]\.){2,}|[^\W_](?:[\w'’&-]*[^\W_])?")
+_WORD_RE = re.compile(r"[^\W_]+(?:[’'.-][^\W_]+)*", re.UNICODE)
+_POSSESSIVE = re.compile(r"[’']s?$")
 
 
 def tokens(text: str) -> list[str]:
     """Word tokens in original case; ``U.S.``, ``GPT-3`` and ``O'Neill`` stay whole."""
     return _TOKEN_RE.findall(text)
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens, possessives dropped ("Russia’s" -> "russia")."""
+    return list(_words(text))
+
+
+@lru_cache(maxsize=8192)
+def _words(text: str) -> tuple[str, ...]:
+    # cached: one answer tokenises the same sentences for scoring, citing and comparing
+    return tuple(_POSSESSIVE.sub("", w) if "'" in w or "’" in w else w
+                 for w in _WORD_RE.findall(text.lower()))
+
+
+def terms(text: str) -> list[str]:
+    """Stemmed content words of ``words`` (no stop-words, no question words)."""
+    return list(_terms(text))
+
+
+@lru_cache(maxsize=8192)
+def _terms(text: str) -> tuple[str, ...]:
+    return tuple(stem(w) for w in _words(text) if w not in QUERY_STOPWORDS and w not in QUESTION_WORDS)
 
 
 def token_spans(text: str) -> list[re.Match[str]]:
@@ -113,6 +144,31 @@ def stem_text(text: str) -> str:
     """All tokens stemmed and space-joined, padded with spaces for whole-phrase search."""
     return " " + " ".join(stem_token(t) for t in tokens(text)) + " "
 
+
+# --- numbers, names and places as written -------------------------------------------------
+# Two number patterns, as with the dates (``kernel/dates.py``): ``NUMBER_RE`` finds amounts the
+# fact checks normalise and compare ("$10.4 billion", "4,500", "twelve"); ``COUNT_RE`` finds any
+# count word or figure (also "hundreds", "dozen"), for the answerers' "how many" slot.
+
+SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "bn": 1e9, "trillion": 1e12}
+WORD_NUMBERS = {w: i for i, w in enumerate(
+    ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+     "eleven", "twelve")) if i > 1}
+NUMBER_RE = re.compile(
+    r"(?<![\w.-])[$€£¥]?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?:st|nd|rd|th)?"
+    r"(?:\s*(?P<scale>(?i:thousand|million|billion|trillion|bn))\b)?(?![\w-])"
+    r"|\b(?P<word>(?i:" + "|".join(WORD_NUMBERS) + r"))\b"
+)
+TIME_RE = re.compile(r"\b\d{1,2}:\d{2}(?:\s*[ap]\.?m\.?)?", re.IGNORECASE)  # not an amount
+NAMED_NUMBER_RE = re.compile(r"\b[A-Z][\w'-]*\s(\d{1,3})\b(?![.,:]\d)")  # "Toy Story 4": a name's
+COUNT_RE = re.compile(r"\b\d[\d,.]*\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|"
+                      r"hundred|thousand|million|billion|dozen)s?\b", re.IGNORECASE)
+# a run of capitalised words ("Emmanuel Macron", "Bank of England"); ``names`` in
+# ``assistant/answer/question.py`` drops sentence openers and calendar words from it
+NAME_RE = re.compile(r"\b[A-Z][\w’'-]*(?:\s+(?:of\s+the\s+|of\s+)?[A-Z][\w’'-]*)*")
+# a place after a preposition or "visit" ("in Moscow", "to the city of Kyiv"): group 1
+PLACE_RE = re.compile(r"\b(?:in|at|to|from|near|visit|visits|visited|visiting)\s+(?:the\s+)?"
+                      r"(?:[a-z]+\s+(?:of\s+)?(?:the\s+)?)?([A-Z][\w’'-]+)")
 
 # --- sentences --------------------------------------------------------------------------
 # Two splitters, because their users need different things and both feed stored or measured
