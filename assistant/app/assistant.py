@@ -178,19 +178,28 @@ class Assistant:
         retriever = self._retriever()
         evidence = stages.retrieve(retriever, asked, self.settings)
         quoter, answerer = self._extractive(), self.answerer()
+        # an answerer of its own (neither the quotes nor an LLM writing from them) needs no quotes,
+        # unless the filters' check does
+        own = not isinstance(answerer, LLMAnswerer) and answerer is not quoter
+        if own and evidence.unfiltered is None:
+            yield _timed(answerer.answer(evidence), started)
+            return
         quotes = quoter.compose(evidence)  # compose: the sentences that answer it, or abstain
+        if evidence.unfiltered is not None:  # check: the filters left the question's topic in
+            note = left_out_topic(None if isinstance(quotes, Answer) else quotes.confidence,
+                                  quoter.answer(evidence.unfiltered), set(evidence.allowed or ()),
+                                  self.settings.abstain_threshold)
+            if note:
+                yield _timed(abstain(evidence, (note,), quotes.confidence, answerer.name), started)
+                return
+        if own:
+            yield _timed(answerer.answer(evidence), started)
+            return
         # check: the other articles' copies that back each quote; news: conflicts, the Answer
         quoted = quotes if isinstance(quotes, Answer) else quoter.news(evidence, quotes,
                                                                        quoter.check(quotes))
-        if evidence.unfiltered is not None:  # check: the filters left the question's topic in
-            whole = quoter.answer(evidence.unfiltered)
-            note = left_out_topic(quoted, whole, set(evidence.allowed or ()),
-                                  self.settings.abstain_threshold)
-            if note:
-                yield _timed(abstain(evidence, (note,), quoted.confidence, answerer.name), started)
-                return
-        if not isinstance(answerer, LLMAnswerer):  # the quotes are the answer (or one of its own)
-            yield _timed(quoted if answerer is quoter else answerer.answer(evidence), started)
+        if not isinstance(answerer, LLMAnswerer):  # the extractive answerer: the quotes are the answer
+            yield _timed(quoted, started)
             return
         for item in answerer.write(evidence, quoted):  # compose: an LLM writes from the quotes
             if isinstance(item, str):
