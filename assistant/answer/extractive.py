@@ -129,6 +129,15 @@ class ExtractiveAnswerer:
         return Quotes(tuple(chosen), tuple(pool), lead, round(selection.evidence, 4),
                       tuple(disagreeing), asked)
 
+    def cited(self, evidence: Evidence) -> tuple[float | None, list[Citation]]:
+        """The evidence score of the quotes for ``evidence`` (None: it abstains) and what they
+        would cite, from ``compose`` and ``check`` without making an Answer (the filters'
+        on-topic check reads this of the whole index)."""
+        quotes = self.compose(evidence)
+        if isinstance(quotes, Answer):
+            return None, []
+        return quotes.confidence, cite(evidence, self.check(quotes))[1]
+
     def check(self, quotes: Quotes) -> list[list[Candidate]]:
         """Each chosen sentence with the other articles' copies that back it (``cite.backing``,
         with the strict judge)."""

@@ -187,7 +187,7 @@ class Assistant:
         quotes = quoter.compose(evidence)  # compose: the sentences that answer it, or abstain
         if evidence.unfiltered is not None:  # check: the filters left the question's topic in
             note = left_out_topic(None if isinstance(quotes, Answer) else quotes.confidence,
-                                  quoter.answer(evidence.unfiltered), set(evidence.allowed or ()),
+                                  *quoter.cited(evidence.unfiltered), set(evidence.allowed or ()),
                                   self.settings.abstain_threshold)
             if note:
                 yield _timed(abstain(evidence, (note,), quotes.confidence, answerer.name), started)
