@@ -7,9 +7,10 @@ Each candidate sentence of the retrieved passages is scored on
 - the passage's dense similarity to the question,
 - whether it holds the kind of value asked for (a date for "when", a number for
   "how many", a name for "who");
-- how recent its article is, against the newest retrieved one (``Settings.recency_weight``);
 - with the reranker on (the default), the trained cross-encoder's probability that it
-  answers the question, for the 12 best by the rules above (``_blend``).
+  answers the question, for the 12 best by the rules above (``_blend``);
+- how recent its article is, against the newest retrieved one: of sentences that answer
+  alike, the newer article's is quoted (``Settings.recency_weight``, ``_freshness``).
 The best sentence (and a second one when it adds what the first lacks) becomes the
 answer. The evidence score decides abstention: below ``Settings.abstain_threshold``
 — or when the question names something no passage mentions — the assistant says so.

@@ -148,9 +148,10 @@ class Settings(BaseSettings):
     recency_weight: float = Field(
         0.15, ge=0.0, le=1.0,
         description="How much the extractive answerer prefers sentences of newer articles: "
-        "added to a sentence's score times its article's freshness (1 for the newest retrieved "
-        "article, half for one 90 days older). Not for questions naming a year or month; 0 turns "
-        "it off. 0.15 was chosen on the last 8 RealTime QA training weeks, then measured on dev.")
+        "taken from a sentence's score times how much less fresh its article is than the newest "
+        "retrieved one (freshness 1 for the newest, half for one 90 days older; undated articles "
+        "lose nothing). Not for questions naming a year or month; 0 turns it off. 0.15 was "
+        "chosen on the last 8 RealTime QA training weeks, then measured on dev.")
     unsupported: Literal["remove", "flag"] = Field(
         "remove",
         description="What verification does with a generated sentence its sources "
