@@ -21,9 +21,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
-from contextlib import suppress
 from dataclasses import dataclass, replace
-from datetime import date
 
 from assistant.answer.question import (
     head_nouns,
@@ -35,6 +33,7 @@ from assistant.answer.question import (
     satisfies,
 )
 from assistant.kernel.answers import Passage
+from assistant.kernel.dates import to_date
 from assistant.kernel.text import terms, words
 
 
@@ -179,11 +178,7 @@ def _freshness(passages: list[Passage]) -> dict[str, float]:
     ago), so of two sentences that answer alike the newer one should be quoted. Undated articles
     are left out (not known to be older, they lose nothing); with fewer than two publish days among
     the passages, nothing is fresher than anything."""
-    days: dict[str, int] = {}
-    for p in passages:
-        with suppress(ValueError):
-            if p.published:
-                days[p.doc_id] = date.fromisoformat(p.published[:10]).toordinal()
+    days = {p.doc_id: day.toordinal() for p in passages if (day := to_date(p.published)) is not None}
     if len(set(days.values())) < 2:
         return {}
     newest = max(days.values())

@@ -156,7 +156,7 @@ def resolve_dates(text: str, published: str | None) -> tuple[DatedSpan, ...]:
     ``published`` (YYYY-MM-DD) anchors relative expressions and dates without a year;
     "the day before" counts from the most recently mentioned date, else the publish day.
     """
-    anchor = _to_date(published)
+    anchor = to_date(published)
     spans: list[DatedSpan] = []
     last: date | None = None
     for hit in _matches(text):
@@ -217,7 +217,7 @@ def _resolve(hit: _Hit, anchor: date | None, last: date | None) -> date | None:
         month_number = int(month) if month.isdigit() else MONTH_NUMBERS[month.rstrip(".").lower()]
         day = int(f["day"] or 0)
         if f["year"]:
-            return _to_date(_iso(int(f["year"]), month_number, day))
+            return to_date(_iso(int(f["year"]), month_number, day))
         return _infer_year(month_number, day, anchor) if anchor else None
     if anchor is None:
         return None  # relative expressions need the publish date
@@ -247,7 +247,7 @@ def _infer_year(month: int, day: int, anchor: date) -> date | None:
     (up to a few days ahead, for announced events) unless that is more than ~300 days
     back, in which case the coming one."""
     candidates = [d for y in (anchor.year - 1, anchor.year, anchor.year + 1)
-                  if (d := _to_date(_iso(y, month, day))) is not None]
+                  if (d := to_date(_iso(y, month, day))) is not None]
     past = [d for d in candidates if d <= anchor + timedelta(days=7)]
     if past and (anchor - past[-1]).days <= 300:
         return past[-1]
@@ -262,7 +262,8 @@ def _iso(year: int, month: int, day: int) -> str | None:
         return None
 
 
-def _to_date(value: str | None) -> date | None:
+def to_date(value: str | None) -> date | None:
+    """The day of an ISO date string ("2022-12-05", or a longer timestamp), None if it is none."""
     if not value:
         return None
     try:
