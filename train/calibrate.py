@@ -3,8 +3,8 @@
 The threshold is chosen on RGB en_fact only (true answers against ``positive``, the same
 passages with the answer swapped, and topic-near ``negative`` passages: see
 ``eval.rgb.support_cases``), as the value with the best balanced accuracy. It is then
-*measured*, never tuned, on the hand-written pairs in ``eval/support_pairs.jsonl`` and
-``eval/support_pairs_heldout.jsonl``. Writes
+*measured*, never tuned, on the hand-written pairs in ``eval/support_pairs.jsonl``,
+``eval/support_pairs_heldout.jsonl`` and ``eval/support_pairs_blind2.jsonl``. Writes
 ``assistant/models/judge/calibration.{json,md}`` and the curve as ``calibration.png``.
 
     .venv/bin/python -m train.calibrate --rgb ../shared/benchmarks/rgb/en_fact.json
@@ -25,9 +25,12 @@ from assistant.models import MODELS
 
 ROOT = Path(__file__).resolve().parents[1]
 PAIRS = ROOT / "eval" / "support_pairs.jsonl"
-# hand-written pairs that only measure: the first set (2022 dev-week articles) and one written
-# later, blind to every judge, from training weeks no model was trained on
-HAND_SETS = {"hand": PAIRS, "heldout": ROOT / "eval" / "support_pairs_heldout.jsonl"}
+# hand-written pairs that only measure: the first set (2022 dev-week articles) and two written
+# later, blind to every judge, from training weeks no model was trained on (the second by a
+# helper that saw no judge, no judge's code and no earlier pair)
+HAND_SETS = {"hand": PAIRS, "heldout": ROOT / "eval" / "support_pairs_heldout.jsonl",
+             "blind2": ROOT / "eval" / "support_pairs_blind2.jsonl"}
+SET_TITLES = {"hand": "hand", "heldout": "held-out hand", "blind2": "second blind"}
 
 
 def hand_pairs(path: Path = PAIRS) -> list[dict[str, Any]]:
@@ -110,19 +113,19 @@ def _markdown(path: Path, report: dict[str, Any], table: list[tuple[str, dict[st
         "# Learned judge: calibration and comparison with the rules",
         "",
         f"Threshold **{report['threshold']:.2f}**, chosen on RGB en_fact by balanced accuracy; the "
-        "hand-written pairs (`eval/support_pairs.jsonl`, and `eval/support_pairs_heldout.jsonl`, "
-        "written blind to every judge) only measure it.",
+        "hand-written pairs (`eval/support_pairs.jsonl`, `eval/support_pairs_heldout.jsonl` and "
+        "`eval/support_pairs_blind2.jsonl`, the last two written blind to every judge) only measure it.",
         "",
-        "| judge | RGB kept supported | RGB rejected unsupported | hand kept supported | "
-        "hand rejected unsupported | held-out hand kept | held-out hand rejected |",
-        "|---|---|---|---|---|---|---|",
+        "| judge | RGB kept supported | RGB rejected unsupported | " + " | ".join(
+            f"{SET_TITLES[n]} kept | {SET_TITLES[n]} rejected" for n in HAND_SETS) + " |",
+        "|---|---|---|" + "---|---|" * len(HAND_SETS),
     ]
     for title, r in table:
         lines.append(f"| {title} | " + " | ".join(
-            f"{r[name][side]:.3f}" for name in ("rgb", "hand", "heldout")
+            f"{r[name][side]:.3f}" for name in ("rgb", *HAND_SETS)
             for side in ("kept_supported", "rejected_unsupported")) + " |")
-    for name, title in (("hand", "Hand-written pairs"), ("heldout", "Held-out hand-written pairs")):
-        lines += ["", f"{title} by kind (right / all):", "",
+    for name in HAND_SETS:
+        lines += ["", f"Pairs of the {SET_TITLES[name]} set by kind (right / all):", "",
                   "| kind | " + " | ".join(t for t, _ in table) + " |",
                   "|---|" + "---|" * len(table)]
         for k in sorted(table[0][1][f"{name}_by_kind"]):
