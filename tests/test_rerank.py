@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from assistant import Assistant
-from assistant.answer.sentences import select
+from assistant.answer.sentences import Candidate, select
 from assistant.kernel.errors import MissingExtraError
 from assistant.kernel.settings import Settings
 
@@ -30,7 +30,8 @@ class Prefers:
         self.text, self.worst = text, worst
         self.calls = 0
 
-    def score(self, question: str, texts: Sequence[str]) -> np.ndarray:
+    def score(self, question: str, texts: Sequence[str],
+              titles: Sequence[str] | None = None) -> np.ndarray:
         self.calls += 1
         return np.array([0.9 if t == self.text else 0.0 if t == self.worst else 0.1
                          for t in texts], np.float32)
@@ -63,8 +64,8 @@ def test_learned_sentence_scores_move_the_answer_to_the_sentence_they_prefer(
     runner_up = next(c for c in plain.ranked if c.text != plain.sentences[0].text)
     favourite = runner_up.text
 
-    def learned(texts: list[str]) -> list[float]:
-        return [1.0 if t == favourite else 0.0 for t in texts]
+    def learned(found: list[Candidate]) -> list[float]:
+        return [1.0 if c.text == favourite else 0.0 for c in found]
 
     assert select(QUESTION, passages, learned=learned, learned_weight=0.9).sentences[0].text == favourite
     assert select(QUESTION, passages, learned=learned, learned_weight=0.0).sentences[0].text == \

@@ -11,6 +11,7 @@ that share the question's words but do not answer it: the case the word rules mi
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -55,3 +56,21 @@ def test_the_sentence_that_answers_ranks_first(reranker: LearnedReranker, questi
     probs = reranker.score(question, SENTENCES)
     assert int(np.argmax(probs)) == answer, dict(zip(SENTENCES, probs.round(3), strict=True))
 
+
+def test_a_reranker_trained_with_titles_reads_each_sentence_after_its_articles_title(
+        reranker: LearnedReranker, tmp_path: Path) -> None:
+    """A model folder whose training metrics say ``"context": "title"`` (``train.fit
+    --titled``) is given "Title | sentence", as it was trained; the shipped model, trained on
+    sentences alone, reads the sentence alone whatever titles the answerer passes."""
+    titled = tmp_path / "titled"
+    titled.mkdir()
+    (titled / "model.onnx").symlink_to(MODELS / "reranker" / "model.onnx")
+    (titled / "train_metrics.json").write_text(json.dumps({"context": "title"}))
+    question, title = CASES[0][0], "Kestrel Harbor council votes to close the swing bridge"
+    with_titles = LearnedReranker(titled)
+    assert with_titles.titled and not reranker.titled
+    got = with_titles.score(question, SENTENCES[:2], [title, title])
+    read = with_titles.model.scores([question] * 2, [f"{title} | {s}" for s in SENTENCES[:2]])
+    alone = reranker.model.scores([question] * 2, SENTENCES[:2])
+    assert np.allclose(got, read) and not np.allclose(got, alone)
+    assert np.allclose(reranker.score(question, SENTENCES[:2], [title, title]), alone)

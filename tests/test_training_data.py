@@ -169,3 +169,25 @@ def test_cloze_groups_ask_for_a_masked_name_that_only_another_outlets_sentence_s
         assert g.texts[0] != sentence and rerank_data.states(g.texts[0], name)
         assert (sentence in one) != (g.texts[0] in one)  # the answer is in the other outlet's article
         assert not any(cloze_data.mentions(t, name) for t in g.texts[1:])
+
+
+def test_titled_groups_read_each_text_after_its_own_articles_title(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--titled``: the reranker learns from "Title | sentence", each text with the title of
+    the article it comes from; a group whose positive has no article (a quiz's own evidence
+    sentence) is left out, so a missing title never marks the positive."""
+    monkeypatch.setattr(rerank_data, "GROUP", 4)
+    q = Question("q1", "20230106", "Which bridge did the Kestrel Harbor council vote to close?",
+                 ["Old Mill bridge", "the old bridge", "Harbor tunnel", "Ferry pier"], 1,
+                 "The Kestrel Harbor council will close the old bridge, officials said.",
+                 ["https://example.test/bridge", "https://example.test/budget"])
+    elsewhere = "Budget talks in Kestrel Harbor went on late into the night, members said."
+    docs = {q.urls[0]: _doc(),
+            q.urls[1]: Doc(q.urls[1], "Budget talks", elsewhere, [elsewhere], [elsewhere])}
+    plain = [g for g in rerank_data.build([q], docs) if g.unit == "sentence"]
+    titled = [g for g in rerank_data.build([q], docs, titled=True) if g.unit == "sentence"]
+    assert {g.texts[0] for g in plain} == {SENTENCES[0], q.evidence}
+    assert [g.texts[0] for g in titled] == [f"Bridge closed | {SENTENCES[0]}"]
+    texts = titled[0].texts
+    assert f"Budget talks | {elsewhere}" in texts
+    assert all(" | " in t for t in texts) and not any(t.startswith(" | ") for t in texts)

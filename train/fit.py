@@ -40,14 +40,12 @@ RECIPE = {"judge": {"epochs": 0.2, "lr": 5e-5}, "reranker": {"epochs": 2.0, "lr"
 
 
 def _pairs(name: str, data: Path, work: Path, cloze_share: float = CLOZE_SHARE,
-           restating: int = RESTATING) -> tuple[list[Any], list[Any]]:
+           restating: int = RESTATING, titled: bool = False) -> tuple[list[Any], list[Any]]:
     """(train, validation) rows, cached in ``work`` (building them reads ~15k articles) under
     a name that holds the recipe, so a run never reads another recipe's rows.
     Judge rows are pairs (passage, claim, label, kind); reranker rows are groups."""
     work.mkdir(parents=True, exist_ok=True)
-    recipe = ((f"-restating{restating}" if restating else "")
-              + (f"-cloze{cloze_share:g}" if cloze_share else ""))
-    cache = work / f"{name}-pairs{recipe}.pkl"
+    cache = work / f"{name}-pairs{_recipe(cloze_share, restating, titled)}.pkl"
     if cache.exists():
         return pickle.loads(cache.read_bytes())  # type: ignore[no-any-return]
     from train import cloze_data, judge_data, rerank_data
@@ -62,7 +60,7 @@ def _pairs(name: str, data: Path, work: Path, cloze_share: float = CLOZE_SHARE,
         urls = {u for q in part for u in q.urls}
         part_docs = {u: d for u, d in docs.items() if u in urls}
         if name == "reranker":  # groups: (query, texts, kinds, unit), texts[0] the positive
-            found = rerank_data.build(part, part_docs, restating=restating)
+            found = rerank_data.build(part, part_docs, restating=restating, titled=titled)
             if part is split[0] and cloze_share:  # validation stays quiz questions only
                 cloze = cloze_data.build(part, part_docs)
                 random.Random(13).shuffle(cloze)  # from every week, not the first ones
@@ -73,6 +71,12 @@ def _pairs(name: str, data: Path, work: Path, cloze_share: float = CLOZE_SHARE,
             out.append([(p.passage, p.claim, p.label, p.kind) for p in pairs])
     cache.write_bytes(pickle.dumps(tuple(out)))
     return out[0], out[1]
+
+
+def _recipe(cloze_share: float, restating: int, titled: bool) -> str:
+    """The part of a cache or checkpoint name that tells one reranker recipe from another."""
+    return ((f"-restating{restating}" if restating else "")
+            + (f"-cloze{cloze_share:g}" if cloze_share else "") + ("-titled" if titled else ""))
 
 
 def _batches(rows: list[Any], size: int, rng: random.Random) -> list[list[Any]]:
@@ -162,7 +166,7 @@ def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
 
 def train(name: str, data: Path, work: Path, epochs: float, batch: int, lr: float,
           save_every: int, seed: int, limit_minutes: float, cloze_share: float = CLOZE_SHARE,
-          restating: int = RESTATING) -> Path:
+          restating: int = RESTATING, titled: bool = False, out: Path | None = None) -> Path:
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -171,7 +175,7 @@ def train(name: str, data: Path, work: Path, epochs: float, batch: int, lr: floa
     torch.manual_seed(seed)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     work.mkdir(parents=True, exist_ok=True)
-    rows, val = _pairs(name, data, work, cloze_share, restating)
+    rows, val = _pairs(name, data, work, cloze_share, restating, titled)
     rng = random.Random(seed)
     grouped = name == "reranker"
     val = rng.sample(val, min(600 if grouped else 3000, len(val)))
@@ -191,7 +195,7 @@ def train(name: str, data: Path, work: Path, epochs: float, batch: int, lr: floa
     warm = max(1, total // 10)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
-    ckpt = CHECKPOINTS / f"{name}.pt"
+    ckpt = CHECKPOINTS / f"{name}{_recipe(cloze_share, restating, titled)}.pt"
     step, earlier = 0, 0.0  # minutes spent by the runs this one resumes
     if ckpt.exists():  # resume
         state = torch.load(ckpt, weights_only=False)
@@ -248,8 +252,9 @@ def train(name: str, data: Path, work: Path, epochs: float, batch: int, lr: floa
                   "train_groups" if grouped else "train_pairs": len(rows),
                   "minutes": round(earlier + (time.monotonic() - started) / 60, 1),
                   "max_len": max_len, "cloze_share": cloze_share, "restating": restating,
+                  "context": "title" if titled else "none",
                   "lr": lr, "batch": batch, "epochs": epochs, "seed": seed})
-    return export(name, model, tok, final, work)
+    return export(name, model, tok, final, work, out)
 
 
 def _save(ckpt: Path, model: Any, sched: Any, step: int, total: int, minutes: float) -> None:
@@ -267,8 +272,10 @@ def _save(ckpt: Path, model: Any, sched: Any, step: int, total: int, minutes: fl
     os.replace(ckpt.with_suffix(".tmp"), ckpt)
 
 
-def export(name: str, model: Any, tok: Any, metrics: dict[str, Any], work: Path) -> Path:
-    """ONNX (opset 17, dynamic batch and length) -> int8 weights -> assistant/models/<name>/."""
+def export(name: str, model: Any, tok: Any, metrics: dict[str, Any], work: Path,
+           out: Path | None = None) -> Path:
+    """ONNX (opset 17, dynamic batch and length) -> int8 weights -> ``out``, by default the
+    shipped model's folder, assistant/models/<name>/."""
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -283,7 +290,7 @@ def export(name: str, model: Any, tok: Any, metrics: dict[str, Any], work: Path)
         dynamic_axes={k: {0: "batch", 1: "tokens"} for k in
                       ("input_ids", "attention_mask", "token_type_ids")} | {"logits": {0: "batch"}},
         opset_version=17, dynamo=False)
-    target = MODELS / name
+    target = out or MODELS / name
     target.mkdir(parents=True, exist_ok=True)
     quantize_dynamic(str(fp32), str(target / "model.onnx"), weight_type=QuantType.QInt8)
     (target / "tokenizer.json").unlink(missing_ok=True)  # the embedding model's is read instead
@@ -308,18 +315,22 @@ def main() -> None:
                    help="reranker: cross-article cloze groups per quiz group (train.cloze_data)")
     p.add_argument("--restating", type=int, default=RESTATING,
                    help="reranker: negatives per group that restate the question (train.rerank_data)")
+    p.add_argument("--titled", action="store_true",
+                   help="reranker: each text read with its article's title in front (train.rerank_data)")
+    p.add_argument("--out", type=Path, help="folder for the trained model (default: the shipped "
+                   "model's, assistant/models/<name>/; give another to try a recipe out)")
     p.add_argument("--pairs-only", action="store_true", help="build and cache the pairs, then stop")
     a = p.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     if a.pairs_only:
-        rows, val = _pairs(a.name, a.data, a.work, a.cloze_share, a.restating)
+        rows, val = _pairs(a.name, a.data, a.work, a.cloze_share, a.restating, a.titled)
         print(f"{a.name}: {len(rows)} training pairs, {len(val)} validation pairs")
         return
     epochs = a.epochs if a.epochs is not None else RECIPE[a.name]["epochs"]
     lr = a.lr if a.lr is not None else RECIPE[a.name]["lr"]
     train(a.name, a.data, a.work, epochs, a.batch, lr, a.save_every, a.seed, a.limit_minutes,
-          a.cloze_share, a.restating)
+          a.cloze_share, a.restating, a.titled, a.out)
 
 
 if __name__ == "__main__":

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant.kernel.text import content_words, stem_text
+from assistant.models import with_title
 from train.weeks import Doc, Question
 
 GROUP = 8  # texts per group: 1 positive + 7 negatives
@@ -169,11 +170,21 @@ def groups(q: Question, docs: dict[str, Doc], rng: random.Random, other: list[st
 
 
 def build(questions: list[Question], docs: dict[str, Doc], seed: int = 13,
-          restating: int = RESTATING) -> list[Group]:
-    """Groups for every question, deterministic for a seed."""
+          restating: int = RESTATING, titled: bool = False) -> list[Group]:
+    """Groups for every question, deterministic for a seed. ``titled``: each text is read
+    with its article's title in front ("Title | sentence"), as the reranker would see it; a
+    group whose positive has no known article (a quiz's own evidence sentence) is left out, so
+    a missing title never tells the positive apart."""
     rng = random.Random(seed)
     pool = [s for d in docs.values() for s in d.sentences if 40 <= len(s) <= 300]
     out: list[Group] = []
     for q in questions:
         out.extend(groups(q, docs, rng, rng.sample(pool, min(3, len(pool))), restating))
-    return out
+    if not titled:
+        return out
+    title_of: dict[str, str] = {}
+    for d in docs.values():
+        for text in (*d.sentences, *d.chunks):
+            title_of.setdefault(text, d.title.strip())
+    return [replace(g, texts=tuple(with_title(title_of.get(t, ""), t) for t in g.texts))
+            for g in out if title_of.get(g.texts[0])]

@@ -64,7 +64,8 @@ class ExtractiveAnswerer:
 
     def choose(self, evidence: Evidence) -> Selection:
         reranker = self.reranker
-        learned = ((lambda texts: reranker.score(evidence.query, texts))
+        learned = ((lambda found: reranker.score(evidence.query, [c.text for c in found],
+                                                 [c.passage.title for c in found]))
                    if reranker is not None else None)
         return select(evidence.query, evidence.top, self.settings.answer_sentences, evidence.articles,
                       learned=learned, learned_weight=self.settings.rerank_weight,

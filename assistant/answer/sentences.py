@@ -83,7 +83,7 @@ def _answers_nothing(text: str) -> bool:
 def select(question: str, passages: list[Passage], max_sentences: int = 2,
            articles: dict[str, str] | None = None, kind: str | None = None,
            names_in_sentence: bool = False,
-           learned: Callable[[list[str]], Sequence[float]] | None = None,
+           learned: Callable[[list[Candidate]], Sequence[float]] | None = None,
            learned_weight: float = 0.5, recency_weight: float = 0.0) -> Selection:
     """Score the sentences of ``passages`` against ``question`` and pick the answer.
 
@@ -91,8 +91,8 @@ def select(question: str, passages: list[Passage], max_sentences: int = 2,
     mentions elsewhere ("he" in the sentence, "Macron" two paragraphs up). ``kind``
     overrides the kind of value the question is taken to ask for; ``names_in_sentence``
     requires the question's names in the sentence itself (one event of several). ``learned``
-    (texts -> probabilities, the trained reranker) blends its sentence score into the rules',
-    with weight ``learned_weight``. ``recency_weight`` takes from each sentence's score that much
+    (candidate sentences -> probabilities, the trained reranker) blends its sentence score into
+    the rules', with weight ``learned_weight``. ``recency_weight`` takes from each sentence's score that much
     times how much less fresh its article is than the newest (``_freshness``), unless the question
     names a year or month.
     """
@@ -156,7 +156,7 @@ def select(question: str, passages: list[Passage], max_sentences: int = 2,
 LEARNED_POOL = 8  # the rules' best sentences the reranker scores (the rest rank below them)
 
 
-def _blend(scored: list[tuple[Candidate, bool, bool]], learned: Callable[[list[str]], Sequence[float]],
+def _blend(scored: list[tuple[Candidate, bool, bool]], learned: Callable[[list[Candidate]], Sequence[float]],
            weight: float) -> list[tuple[Candidate, bool, bool]]:
     """Rule scores blended with the reranker's probabilities for the ``LEARNED_POOL`` best
     usable sentences; the others get the lowest probability seen, so they stay below. (Scoring every
@@ -164,7 +164,7 @@ def _blend(scored: list[tuple[Candidate, bool, bool]], learned: Callable[[list[s
     third more time for the same share of right answers there and on held-out training weeks.)"""
     usable = [i for i, (_, fits, ok) in enumerate(scored) if fits and ok]
     best = sorted(usable, key=lambda i: -scored[i][0].score)[:LEARNED_POOL]
-    probs = dict(zip(best, (float(p) for p in learned([scored[i][0].text for i in best])), strict=True))
+    probs = dict(zip(best, (float(p) for p in learned([scored[i][0] for i in best])), strict=True))
     floor = min(probs.values(), default=0.0)
     return [(replace(c, score=(1 - weight) * c.score + weight * probs.get(i, floor)), fits, ok)
             for i, (c, fits, ok) in enumerate(scored)]

@@ -15,6 +15,7 @@ settings may bring its own ``tokenizer.json``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -46,15 +47,32 @@ def load(name: str, override: str | None = None, max_length: int = 256) -> Cross
     return CrossEncoder(folder(name, Path(override) if override else None), max_length)
 
 
+def with_title(title: str, text: str) -> str:
+    """How a reranker trained with titles (``train.fit --titled``) reads a text: its article's
+    title, a bar, the text."""
+    title = title.strip()
+    return f"{title} | {text}" if title else text
+
+
 class LearnedReranker:
-    """Scores how well a passage or sentence answers a question (trained on RealTime QA 2023–24)."""
+    """Scores how well a passage or sentence answers a question (trained on RealTime QA 2023–24).
+
+    A model trained with titles (its ``train_metrics.json`` says ``"context": "title"``) reads
+    each text after its article's title; the others read the text alone."""
 
     name = "learned"
 
     def __init__(self, override: Path | None = None) -> None:
         self.model = load("reranker", str(override) if override else None, 192)
+        metrics = self.model.folder / "train_metrics.json"
+        self.titled = metrics.exists() and json.loads(metrics.read_text()).get("context") == "title"
 
-    def score(self, question: str, texts: Sequence[str]) -> np.ndarray:
+    def score(self, question: str, texts: Sequence[str],
+              titles: Sequence[str] | None = None) -> np.ndarray:
+        """Probability per text that it answers ``question``; ``titles``, one per text, are
+        read by a model trained with them and ignored by the others."""
+        if self.titled and titles is not None:
+            texts = [with_title(t, x) for t, x in zip(titles, texts, strict=True)]
         return self.model.scores([question] * len(texts), list(texts))
 
 

@@ -230,7 +230,7 @@ class Retriever:
         head, tail = passages[:depth], passages[depth:]
         if not head:
             return passages
-        probs = self.reranker.score(query, [p.text for p in head])
+        probs = self.reranker.score(query, [p.text for p in head], [p.title for p in head])
         by_model = {i: r for r, i in enumerate(sorted(range(len(head)), key=lambda i: -float(probs[i])))}
         fused = {i: 1 / (RERANK_FUSION_K + i) + 1 / (RERANK_FUSION_K + by_model[i])
                  for i in range(len(head))}
