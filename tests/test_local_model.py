@@ -83,6 +83,26 @@ def test_a_model_killed_between_questions_is_started_again_by_the_next(llama: As
 
 
 @pytest.mark.llm
+def test_a_killed_model_not_yet_reaped_when_the_next_question_comes_is_started_again(
+        llama: Assistant, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = llama.ask(QUESTIONS[0])
+    model = model_of(llama)
+    proc = model.process._proc
+    assert proc is not None and proc.pid is not None
+    os.kill(proc.pid, signal.SIGKILL)
+    real_poll, unreaped = proc.poll, [True]
+
+    def poll() -> int | None:  # the first look sees it running, as in the moment after a kill
+        return None if unreaped and unreaped.pop() else real_poll()
+
+    monkeypatch.setattr(proc, "poll", poll)
+    answer = llama.ask(QUESTIONS[0])
+    check_cited(llama, answer, "llama-cpp")
+    assert model.process.pid not in (None, proc.pid)
+    assert answer.text == first.text
+
+
+@pytest.mark.llm
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGSEGV])
 def test_a_model_that_dies_mid_answer_costs_that_question_only(
         llama: Assistant, sig: signal.Signals) -> None:

@@ -32,7 +32,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import SecretStr
 
-from assistant.answer.local_model import ModelProcess
+from assistant.answer.local_model import ModelProcess, ModelStoppedError
 from assistant.answer.prompt import CONTEXT_TOKENS, Prompt, estimate_tokens
 from assistant.kernel.errors import LLMError
 from assistant.kernel.settings import Settings
@@ -141,9 +141,15 @@ class LocalBackend:
             return self._client
 
     def count(self, text: str) -> int:
-        """Tokens of ``text`` by the model's own tokenizer (no BOS)."""
+        """Tokens of ``text`` by the model's own tokenizer (no BOS). Counting comes before any
+        of the answer is written, so a child found dead here (killed between questions, and
+        perhaps not yet reaped when ``_connect`` looked) is started again and asked once more."""
         self._connect()
-        return self._post_count(text) - self._bos
+        try:
+            return self._post_count(text) - self._bos
+        except ModelStoppedError:
+            self._connect()  # the death is seen now: a new child
+            return self._post_count(text) - self._bos
 
     def _post_count(self, text: str) -> int:
         import httpx
