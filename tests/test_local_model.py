@@ -70,36 +70,22 @@ def test_the_model_runs_in_a_child_that_listens_on_loopback_only(llama: Assistan
 
 
 @pytest.mark.llm
-def test_a_model_killed_between_questions_is_started_again_by_the_next(llama: Assistant) -> None:
+@pytest.mark.parametrize("seen_dead", [True, False], ids=["reaped", "not-yet-reaped"])
+def test_a_model_killed_between_questions_is_started_again_by_the_next(
+        llama: Assistant, monkeypatch: pytest.MonkeyPatch, seen_dead: bool) -> None:
     first = llama.ask(QUESTIONS[0])
     model = model_of(llama)
-    pid = model.process.pid
-    assert pid is not None
+    proc = model.process._proc
+    assert proc is not None and model.process.pid is not None
+    pid = proc.pid
     os.kill(pid, signal.SIGKILL)
+    if not seen_dead:  # the next question's first look sees it running, as just after a kill
+        real_poll, unreaped = proc.poll, [True]
+        monkeypatch.setattr(proc, "poll", lambda: None if unreaped and unreaped.pop() else real_poll())
     answer = llama.ask(QUESTIONS[0])
     check_cited(llama, answer, "llama-cpp")
     assert model.process.pid not in (None, pid)
     assert answer.text == first.text  # greedy decoding: a new child writes the same answer
-
-
-@pytest.mark.llm
-def test_a_killed_model_not_yet_reaped_when_the_next_question_comes_is_started_again(
-        llama: Assistant, monkeypatch: pytest.MonkeyPatch) -> None:
-    first = llama.ask(QUESTIONS[0])
-    model = model_of(llama)
-    proc = model.process._proc
-    assert proc is not None and proc.pid is not None
-    os.kill(proc.pid, signal.SIGKILL)
-    real_poll, unreaped = proc.poll, [True]
-
-    def poll() -> int | None:  # the first look sees it running, as in the moment after a kill
-        return None if unreaped and unreaped.pop() else real_poll()
-
-    monkeypatch.setattr(proc, "poll", poll)
-    answer = llama.ask(QUESTIONS[0])
-    check_cited(llama, answer, "llama-cpp")
-    assert model.process.pid not in (None, proc.pid)
-    assert answer.text == first.text
 
 
 @pytest.mark.llm
