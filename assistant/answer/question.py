@@ -32,10 +32,6 @@ def has_date(text: str) -> bool:
     return bool(WHEN_RE.search(text))
 
 
-def has_number(text: str) -> bool:
-    return bool(COUNT_RE.search(text))
-
-
 def names(text: str) -> set[str]:
     """Capitalised words that are not the first word of a sentence or a question word."""
     out: set[str] = set()
