@@ -5,8 +5,8 @@ offline without torch, judging claims through ``Assistant.supports`` and everywh
 
 The claims here are new sentences about a made-up article (not the calibration pairs, not
 the seeds): each unsupported one changes one fact of a supported one, of the kinds the
-rules let through (an antonym, an added clause; swapped roles and a reversed comparison are
-known misses of the shipped model, kept as strict xfails).
+rules let through (an antonym, an added clause; swapped roles, a reversed comparison and,
+since v2, the antonym are known misses of the shipped model, kept as strict xfails).
 """
 
 from __future__ import annotations
@@ -35,13 +35,14 @@ SUPPORTED = [
     "Ferry ridership overtook bus ridership last year, according to the transit authority.",
 ]
 UNSUPPORTED = [
-    "The Kestrel Harbor council voted to reopen the old swing bridge.",  # antonym
     "Mayor Ana Ortiz said repairs would cost $4.5 million, paid for by a new toll.",  # added
 ]
-# Written with the ones above, before the model was trained; it misses them (model card:
-# swapped roles and reversed comparisons are its weakest kinds). Strict: a model that gets
-# them right must move them up.
+# Written with the ones above, before the first model was trained; the shipped one misses them
+# (model card: swapped roles and reversed comparisons are its weakest kinds; v1 rejected the
+# antonym, v2, better on every held-out set of pairs, accepts it). Strict: a model that gets them
+# right must move them up.
 KNOWN_MISSES = [
+    "The Kestrel Harbor council voted to reopen the old swing bridge.",  # antonym
     "Bus ridership overtook ferry ridership last year, the transit authority said.",  # reversed
     "The council voted 2 to 7 on Tuesday to close the old swing bridge in March.",  # swapped
 ]
@@ -92,7 +93,7 @@ def test_claims_that_change_a_fact_are_rejected(judge: LearnedJudge, claim: str)
 
 @pytest.mark.xfail(strict=True, reason="known limit of the shipped learned judge (MODEL_CARD.md)")
 @pytest.mark.parametrize("claim", KNOWN_MISSES)
-def test_swapped_roles_and_reversed_comparisons(judge: LearnedJudge, claim: str) -> None:
+def test_known_misses_antonym_swapped_roles_reversed_comparison(judge: LearnedJudge, claim: str) -> None:
     assert not judge.judge([PASSAGE], claim).supported
 
 
@@ -112,7 +113,7 @@ def test_assistant_supports_uses_the_configured_judge(make_assistant: Any) -> No
     learned = make_assistant(support_judge="learned").supports(UNSUPPORTED[0], [PASSAGE])
     rules = make_assistant(support_judge="rules").supports(UNSUPPORTED[0], [PASSAGE])
     assert isinstance(learned, Support) and not learned.supported
-    assert rules.supported, "the rules accept an antonym: the reason for the model"
+    assert rules.supported, "the rules accept an added clause: the reason for the model"
     assert make_assistant(support_judge="learned").supports(SUPPORTED[0], PASSAGE).supported
 
 

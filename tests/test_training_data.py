@@ -16,7 +16,7 @@ SENTENCES = [
     "The Kestrel Harbor council voted 7 to 2 on Tuesday to close the old bridge in March.",
     "Mayor Ana Ortiz said the second inspection found 14 cracked beams.",
     "Repairs will cost $4.5 million, and the work is expected to start in 2024.",
-    "The bridge carried 12,000 cars a day, according to the Harbor Transit Authority.",
+    "The bridge carried nearly 12,000 cars a day, according to the Harbor Transit Authority.",
     "Residents raised concerns about longer commutes during the closure.",
     "On Friday, Ortiz thanked Governor Lee Park for the emergency funds.",
 ]
@@ -191,3 +191,43 @@ def test_titled_groups_read_each_text_after_its_own_articles_title(
     texts = titled[0].texts
     assert f"Budget talks | {elsewhere}" in texts
     assert all(" | " in t for t in texts) and not any(t.startswith(" | ") for t in texts)
+
+
+def test_other_outlets_wording_is_a_positive_and_its_edit_a_negative() -> None:
+    """The judge's natural paraphrases: another outlet's sentence that says what the window says in
+    other words is supported; the same sentence with a value changed is not; a sentence adding a
+    name or number the window lacks, or a near copy, is not used."""
+    other = ["The council voted 7 to 2 to close the old bridge in March, Mayor Ana Ortiz said.",
+             "Repairs to the bridge will cost $4.5 million, Ortiz said.",
+             "Engineer Tomas Reyes found 14 cracked beams during the second inspection.",  # new name
+             "The bridge carried 12,000 cars a day, according to the Harbor Transit Authority."]  # a copy
+    doc = _doc()
+    peer = Doc("https://other.test/bridge", "Old bridge shut", " ".join(other), other, [" ".join(other)])
+    pairs = [p for seed in range(10) for p in judge_data.outlet_pairs(doc, [peer], random.Random(seed))]
+    positives = {p.claim for p in pairs if p.label == 1.0}
+    assert positives == set(other[:2])
+    assert all(p.kind == "outlet" and p.claim not in p.passage for p in pairs if p.label == 1.0)
+    negatives = [p for p in pairs if p.label == 0.0]
+    assert negatives and all(p.kind.startswith("outlet_") for p in negatives)
+    for p in negatives:  # an edit of a positive (up to a three-word name for another), not in the window
+        assert p.claim not in positives and p.claim not in p.passage
+        assert any(len(set(p.claim.split()) ^ set(c.split())) <= 6 for c in positives)
+
+
+def test_with_outlets_no_negative_is_a_sentence_the_passage_may_state() -> None:
+    """Another outlet's sentence on the same question is a "foreign" negative in v1's recipe even
+    when the passage says the same; with ``outlets`` it never is."""
+    doc = _doc()
+    restating = "Mayor Ortiz said a second inspection found 14 cracked beams in the bridge."
+    other = Doc("https://o.test/x", "Other", restating + " Ferry timetables were changed.",
+                [restating, "Ferry timetables were changed for the winter season today."], [restating])
+    question = Question("q", "20230106", "?", ["a"], 0, "", [doc.url, other.url])
+
+    def restating_negatives(outlets: bool) -> int:
+        return sum(p.label == 0.0 and p.claim == restating and "14 cracked beams" in p.passage
+                   for seed in range(20)
+                   for p in judge_data.build([question], {doc.url: doc, other.url: other}, per_doc=6,
+                                             seed=seed, outlets=outlets))
+
+    assert restating_negatives(outlets=False) > 0
+    assert restating_negatives(outlets=True) == 0

@@ -7,8 +7,16 @@ positives: the sentence itself, a clause of it, a compression (parenthetical, ap
 leading time phrase dropped), two neighbouring sentences joined. Claims made by
 meaning-changing edits are negatives: a number, date, ordinal or name swapped for one of
 the same kind from the same article, negation added or removed, an antonym, two names
-swapped (agent and patient), a clause added from elsewhere in the article, and a sentence
-the window does not contain (same article or another article on the same question).
+swapped (agent and patient), certainty changed ("will" / "may"), a hedged or partial quantity
+overstated ("nearly 600" -> "more than 600", "some" -> "all"), a clause added from elsewhere in
+the article, and a sentence the window does not contain (same article or another article on the
+same question).
+
+With ``outlets`` (``outlet_pairs``), positives also come in other outlets' words: a sentence of
+another article on the same question whose names, numbers and nearly all content words sit in
+the window, worded differently (news rewrites its wire copy), and the same sentence after a
+meaning-changing edit is a negative. Other articles' sentences that say what the window says are
+then no longer used as "foreign" or "unaddressed" negatives.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from assistant.kernel.text import terms
 from train.weeks import Doc, Question
 
 _NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?![\w])")
@@ -172,6 +181,31 @@ def add_clause(s: str, doc: Doc, rng: random.Random, window: set[str]) -> str | 
     return f"{s[:-1]}, {rng.choice(('and', 'after', 'because', 'while'))} {clause}."
 
 
+# a certain statement made uncertain and the other way round ("will" / "may", "plans to" / "has")
+_MODAL = {"will": "may", "may": "will", "might": "will", "could": "will", "would": "will",
+          "is expected to": "will", "are expected to": "will", "is likely to": "will",
+          "plans to": "will", "is set to": "may", "proposed": "approved", "approved": "proposed",
+          "considering": "approving"}
+_MODAL_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _MODAL), key=len, reverse=True)) + r")\b")
+# a hedged or partial quantity stated as more ("nearly 600" -> "more than 600", "some" -> "all")
+_HEDGE_RE = re.compile(r"\b(nearly|almost|about|around|roughly|approximately|up to|at least|"
+                       r"more than|less than|fewer than|over|under)(?=\s+\$?\d)"
+                       r"|\b(some|many|several|most)(?=\s+[a-z]+s\b)|\bone of the(?=\s+\w+est\b)")
+_OVERSTATE = {"nearly": "more than", "almost": "more than", "about": "exactly", "around": "exactly",
+              "roughly": "exactly", "approximately": "exactly", "up to": "at least",
+              "at least": "exactly", "more than": "less than", "less than": "more than",
+              "fewer than": "more than", "over": "under", "under": "over", "some": "all",
+              "many": "all", "several": "all", "most": "all", "one of the": "the"}
+
+
+def modality(s: str, doc: Doc, rng: random.Random) -> str | None:
+    return _sub_once(_MODAL_RE, s, lambda m: _MODAL.get(m.group()), rng)
+
+
+def overstate(s: str, doc: Doc, rng: random.Random) -> str | None:
+    return _sub_once(_HEDGE_RE, s, lambda m: _OVERSTATE.get(m.group()), rng)
+
+
 # --- meaning-keeping edits (positives) ----------------------------------------------------
 def clause_of(s: str, rng: random.Random) -> str | None:
     parts = re.split(r",\s+(?:and|but|while|which|who)\s+|;\s+", s)
@@ -236,7 +270,8 @@ def paraphrase(s: str, rng: random.Random) -> str | None:
 
 
 NEGATIVE_EDITS = {"number": swap_number, "date": swap_date, "ordinal": swap_ordinal,
-                  "name": swap_name, "roles": swap_roles, "negation": negate, "antonym": antonym}
+                  "name": swap_name, "roles": swap_roles, "negation": negate, "antonym": antonym,
+                  "modality": modality, "overstated": overstate}
 
 
 def _window(doc: Doc, i: int, rng: random.Random) -> tuple[str, set[str]]:
@@ -284,21 +319,86 @@ def pairs_for(doc: Doc, i: int, rng: random.Random, foreign: list[str]) -> list[
     return out
 
 
+def _restates(claim: str, passage: str, share: float = 0.7) -> bool:
+    """The passage's words cover ``share`` of the claim's content words: it may well say it."""
+    mine = set(terms(claim))
+    return bool(mine) and len(mine & set(terms(passage))) / len(mine) >= share
+
+
+# An other outlet's sentence is taken as saying what the window says when the window holds its
+# names and numbers and at least COVERED of its content words, and it is not a near copy of the
+# aligned sentence (at most REWORDED of their words shared), so its wording is really another.
+COVERED, REWORDED = 0.85, 0.8
+MIN_SHARED = 0.4  # ... and shares this much with that one sentence (not a sum of scattered words)
+# They are found for one article in six (~2.3k positives among ~116k pairs), and they are what the
+# synthetic positives lack (real rewording): each is used this many times.
+OUTLET_REPEAT = 3
+
+
+def outlet_pairs(doc: Doc, others: list[Doc], rng: random.Random, limit: int = 3) -> list[Pair]:
+    """Up to ``limit`` (window of ``doc``, other outlet's sentence) positives, each with one
+    negative made by a meaning-changing edit of that sentence (its values swapped for
+    ``doc``'s, so the edit cannot be told by words the window lacks)."""
+    mine = doc.sentences[:60]
+    mine_terms = [set(terms(s)) for s in mine]
+    found: list[tuple[str, str]] = []
+    for other in others:
+        for claim in other.sentences[:40]:
+            if not (50 <= len(claim) <= 300 and claim.endswith(".")):
+                continue
+            ct = set(terms(claim))
+            if len(ct) < 6 or not mine:
+                continue
+            best = max(range(len(mine)), key=lambda i: len(ct & mine_terms[i]))
+            lo, hi = max(0, best - 1), min(len(mine), best + 2)
+            window = " ".join(mine[lo:hi])
+            shared = len(ct & mine_terms[best]) / len(ct | mine_terms[best])
+            if (claim in window or not MIN_SHARED <= shared <= REWORDED
+                    or len(ct & set().union(*mine_terms[lo:hi])) / len(ct) < COVERED
+                    or not set(_NUMBER.findall(claim)) <= set(_NUMBER.findall(window))
+                    or any(n not in window for n in names(claim))):
+                continue
+            found.append((window, claim))
+    out: list[Pair] = []
+    for window, claim in rng.sample(found, min(limit, len(found))):
+        out.append(Pair(window, claim, 1.0, "outlet"))
+        kinds = list(NEGATIVE_EDITS)
+        rng.shuffle(kinds)
+        for kind in kinds:
+            edited = NEGATIVE_EDITS[kind](claim, doc, rng)
+            if edited and edited != claim and edited not in window:
+                out.append(Pair(window, edited, 0.0, f"outlet_{kind}"))
+                break
+    return out
+
+
 def build(questions: list[Question], docs: dict[str, Doc], per_doc: int = 4,
-          seed: int = 17) -> list[Pair]:
-    """Pairs from up to ``per_doc`` sentences of every article; deterministic for a seed."""
+          seed: int = 17, outlets: bool = False) -> list[Pair]:
+    """Pairs from up to ``per_doc`` sentences of every article; deterministic for a seed. With
+    ``outlets``, also other outlets' wordings of each article's sentences (``outlet_pairs``), and no
+    negative that the passage's words may well state (``_restates``)."""
     rng = random.Random(seed)
     topic: dict[str, list[str]] = {}  # url -> sentences of other articles on the same question
+    peers: dict[str, list[str]] = {}  # url -> other articles on the same question
     for q in questions:
         for u in q.urls:
             topic.setdefault(u, []).extend(
                 s for v in q.urls if v != u and v in docs for s in docs[v].sentences[:40]
                 if 40 <= len(s) <= 250)
+            peers.setdefault(u, []).extend(v for v in q.urls if v != u and v in docs
+                                           and docs[v].title != docs[u].title)
     out: list[Pair] = []
     for url in sorted(docs):
         doc = docs[url]
         usable = [i for i, s in enumerate(doc.sentences) if 50 <= len(s) <= 300 and s.endswith(".")]
         for i in rng.sample(usable, min(per_doc, len(usable))):
-            out.extend(pairs_for(doc, i, rng, topic.get(url, [])[:200]))
+            made = pairs_for(doc, i, rng, topic.get(url, [])[:200])
+            if outlets:
+                made = [p for p in made if p.kind not in ("foreign", "unaddressed")
+                        or not _restates(p.claim, p.passage)]
+            out.extend(made)
+        if outlets:
+            others = [docs[v] for v in dict.fromkeys(peers.get(url, []))]
+            out.extend(OUTLET_REPEAT * outlet_pairs(doc, others, rng))
     rng.shuffle(out)
     return out
