@@ -181,7 +181,7 @@ def add_clause(s: str, doc: Doc, rng: random.Random, window: set[str]) -> str | 
     return f"{s[:-1]}, {rng.choice(('and', 'after', 'because', 'while'))} {clause}."
 
 
-# a certain statement made uncertain and the other way round ("will" / "may", "plans to" / "has")
+# a certain statement made uncertain and the other way round ("will" / "may", "proposed" / "approved")
 _MODAL = {"will": "may", "may": "will", "might": "will", "could": "will", "would": "will",
           "is expected to": "will", "are expected to": "will", "is likely to": "will",
           "plans to": "will", "is set to": "may", "proposed": "approved", "approved": "proposed",
