@@ -5,8 +5,8 @@ offline without torch, judging claims through ``Assistant.supports`` and everywh
 
 The claims here are new sentences about a made-up article (not the calibration pairs, not
 the seeds): each unsupported one changes one fact of a supported one, of the kinds the
-rules let through (an antonym, an added clause; swapped roles, a reversed comparison and,
-since v2, the antonym are known misses of the shipped model, kept as strict xfails).
+rules let through: an added clause, which the shipped model rejects, and an antonym, swapped
+roles and a reversed comparison, which it misses (kept as strict xfails).
 """
 
 from __future__ import annotations

@@ -340,6 +340,8 @@ def outlet_pairs(doc: Doc, others: list[Doc], rng: random.Random, limit: int = 3
     negative made by a meaning-changing edit of that sentence (its values swapped for
     ``doc``'s, so the edit cannot be told by words the window lacks)."""
     mine = doc.sentences[:60]
+    if not mine:
+        return []
     mine_terms = [set(terms(s)) for s in mine]
     found: list[tuple[str, str]] = []
     for other in others:
@@ -347,14 +349,13 @@ def outlet_pairs(doc: Doc, others: list[Doc], rng: random.Random, limit: int = 3
             if not (50 <= len(claim) <= 300 and claim.endswith(".")):
                 continue
             ct = set(terms(claim))
-            if len(ct) < 6 or not mine:
+            if len(ct) < 6:
                 continue
             best = max(range(len(mine)), key=lambda i: len(ct & mine_terms[i]))
-            lo, hi = max(0, best - 1), min(len(mine), best + 2)
-            window = " ".join(mine[lo:hi])
+            window = " ".join(mine[max(0, best - 1) : best + 2])
             shared = len(ct & mine_terms[best]) / len(ct | mine_terms[best])
             if (claim in window or not MIN_SHARED <= shared <= REWORDED
-                    or len(ct & set().union(*mine_terms[lo:hi])) / len(ct) < COVERED
+                    or not _restates(claim, window, COVERED)
                     or not set(_NUMBER.findall(claim)) <= set(_NUMBER.findall(window))
                     or any(n not in window for n in names(claim))):
                 continue
