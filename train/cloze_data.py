@@ -102,7 +102,7 @@ def event_groups(event: str, docs: Sequence[Doc], rng: random.Random,
             if len(negatives) == GROUP - 1:
                 made += 1
                 yield Group(f"{event}:cloze:{made}", query, (positive, *(t for t, _ in negatives)),
-                            ("cloze", *(k for _, k in negatives)), "sentence")
+                            ("cloze", *(k for _, k in negatives)), "sentence", name)
             break  # one name per query sentence
 
 

@@ -6,7 +6,8 @@
    last weeks apart as a validation split (the 2022 dev weeks are never read);
 2. trains a BERT cross-encoder with one logit, fixed seed, with a checkpoint every
    ``--save-every`` steps that a rerun resumes from: binary cross-entropy for the learned judge;
-   for the reranker a softmax over each group (the positive first) plus half the binary loss;
+   for the reranker a softmax over each group (the positive first) plus half the binary loss
+   (and with ``--span`` a head pointing at the answer in the text, ``train.span``);
 3. exports it to ONNX, quantises the weights to int8 and writes it with its tokenizer and the
    validation metrics to ``assistant/models/<name>/``.
 """
@@ -37,6 +38,10 @@ MAX_LEN = {"reranker": 160, "judge": 160}  # tokens; training cost grows with th
 # What the shipped models were trained with on 2 cores: the learned judge (v2) 86 minutes in two
 # runs (~3.5 s a step); the reranker 84 minutes in two runs (1.3-3 s a step), stopped at step
 # 1,854 of 2,192.
+# The reranker's span loss with --span (train.span), beside the listwise and pointwise losses'
+# 1 and 0.5. v6 (0.5) ranked as many validation sentence groups first as v2 and answered fewer
+# questions of the last 8 training weeks: not the default (the reranker's model card).
+SPAN_WEIGHT = 0.5
 RECIPE = {"judge": {"epochs": 0.35, "lr": 5e-5}, "reranker": {"epochs": 2.0, "lr": 5e-5}}
 
 
@@ -45,9 +50,11 @@ def _pairs(name: str, data: Path, work: Path, cloze_share: float = CLOZE_SHARE,
            outlets: bool = False) -> tuple[list[Any], list[Any]]:
     """(train, validation) rows, cached in ``work`` (building them reads ~15k articles) under
     a name that holds the recipe, so a run never reads another recipe's rows.
-    Judge rows are pairs (passage, claim, label, kind); reranker rows are groups."""
+    Judge rows are pairs (passage, claim, label, kind); reranker rows are groups (query, texts,
+    kinds, unit, correct choice)."""
     work.mkdir(parents=True, exist_ok=True)
-    cache = work / f"{name}-pairs{_recipe(cloze_share, restating, titled, outlets)}.pkl"
+    rows = "groups" if name == "reranker" else "pairs"  # reranker groups carry their choice since v6
+    cache = work / f"{name}-{rows}{_recipe(cloze_share, restating, titled, outlets)}.pkl"
     if cache.exists():
         return pickle.loads(cache.read_bytes())  # type: ignore[no-any-return]
     from train import cloze_data, judge_data, rerank_data
@@ -67,7 +74,7 @@ def _pairs(name: str, data: Path, work: Path, cloze_share: float = CLOZE_SHARE,
                 cloze = cloze_data.build(part, part_docs)
                 random.Random(13).shuffle(cloze)  # from every week, not the first ones
                 found += cloze[: int(cloze_share * len(found))]
-            out.append([(g.query, g.texts, g.kinds, g.unit) for g in found])
+            out.append([(g.query, g.texts, g.kinds, g.unit, g.answer) for g in found])
         else:
             pairs = judge_data.build(part, part_docs, outlets=outlets)
             out.append([(p.passage, p.claim, p.label, p.kind) for p in pairs])
@@ -75,11 +82,13 @@ def _pairs(name: str, data: Path, work: Path, cloze_share: float = CLOZE_SHARE,
     return out[0], out[1]
 
 
-def _recipe(cloze_share: float, restating: int, titled: bool, outlets: bool = False) -> str:
-    """The part of a cache or checkpoint name that tells one recipe from another."""
+def _recipe(cloze_share: float, restating: int, titled: bool, outlets: bool = False,
+            span: bool = False) -> str:
+    """The part of a cache or checkpoint name that tells one recipe from another (``span``
+    changes how a model learns, not its rows: only checkpoints are named by it)."""
     return ((f"-restating{restating}" if restating else "")
             + (f"-cloze{cloze_share:g}" if cloze_share else "") + ("-titled" if titled else "")
-            + ("-outlets" if outlets else ""))
+            + ("-outlets" if outlets else "") + ("-span" if span else ""))
 
 
 def _batches(rows: list[Any], size: int, rng: random.Random) -> list[list[Any]]:
@@ -100,19 +109,27 @@ def _group_batches(groups: list[Any], pairs: int, rng: random.Random) -> list[li
 
 
 def _flatten(groups: list[Any]) -> list[Any]:
-    """Groups as (query, text, label, kind) pairs, the positive of each group first."""
-    return [(g[0], t, float(i == 0), f"{g[3]}:{k}")
+    """Groups as (query, text, label, kind, correct choice) pairs, the positive of each group
+    first."""
+    return [(g[0], t, float(i == 0), f"{g[3]}:{k}", g[4])
             for g in groups for i, (t, k) in enumerate(zip(g[1], g[2], strict=True))]
 
 
-def _encode(tok: Any, batch: list[Any], max_len: int) -> dict[str, Any]:
+def _encode(tok: Any, batch: list[Any], max_len: int, offsets: bool = False) -> dict[str, Any]:
     import torch
 
     # longest_first, as the query path's tokenizer: the longer text (the passage) loses tokens
     enc = tok([r[0] for r in batch], [r[1] for r in batch], truncation="longest_first",
-              max_length=max_len, padding=True, return_tensors="pt")
+              max_length=max_len, padding=True, return_tensors="pt",
+              return_offsets_mapping=offsets)
     enc["labels"] = torch.tensor([r[2] for r in batch], dtype=torch.float32)
     return enc
+
+
+def _logits(model: Any, enc: dict[str, Any]) -> Any:
+    """The pairs' logits, from a cross-encoder or a ``train.span.SpanReader``."""
+    out = model(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"])
+    return (out[0] if isinstance(out, tuple) else out.logits)[:, 0]
 
 
 def evaluate(model: Any, tok: Any, rows: list[Any], max_len: int,
@@ -128,7 +145,7 @@ def evaluate(model: Any, tok: Any, rows: list[Any], max_len: int,
             part = rows[k : k + batch]
             enc = _encode(tok, part, max_len)
             enc.pop("labels")
-            scores += torch.sigmoid(model(**enc).logits[:, 0]).tolist()
+            scores += torch.sigmoid(_logits(model, enc)).tolist()
     model.train()
     if scores_out is not None:
         scores_out += scores
@@ -170,7 +187,7 @@ def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
 def train(name: str, data: Path, work: Path, epochs: float, batch: int, lr: float,
           save_every: int, seed: int, limit_minutes: float, cloze_share: float = CLOZE_SHARE,
           restating: int = RESTATING, titled: bool = False, out: Path | None = None,
-          outlets: bool = False) -> Path:
+          outlets: bool = False, span: bool = False) -> Path:
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -189,6 +206,10 @@ def train(name: str, data: Path, work: Path, epochs: float, batch: int, lr: floa
     # The word embeddings (30k x 384) stay as MiniLM learned them: updating them costs more
     # than the rest of a step on a CPU and a few thousand pairs cannot improve them.
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
+    if span:  # a start/end head beside the logit (train.span); only the logit is exported
+        from train import span as spans
+
+        model = spans.SpanReader(model)
     epoch_batches: list[list[Any]] = []
     for e in range(math.ceil(epochs)):
         shuffle = random.Random(seed + e)
@@ -199,7 +220,7 @@ def train(name: str, data: Path, work: Path, epochs: float, batch: int, lr: floa
     warm = max(1, total // 10)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
-    ckpt = CHECKPOINTS / f"{name}{_recipe(cloze_share, restating, titled, outlets)}.pt"
+    ckpt = CHECKPOINTS / f"{name}{_recipe(cloze_share, restating, titled, outlets, span)}.pt"
     step, earlier = 0, 0.0  # minutes spent by the runs this one resumes
     if ckpt.exists():  # resume
         state = torch.load(ckpt, weights_only=False)
@@ -221,14 +242,23 @@ def train(name: str, data: Path, work: Path, epochs: float, batch: int, lr: floa
 
     while step < total:
         part = epoch_batches[step]
-        enc = _encode(tok, _flatten(part) if grouped else part, max_len)
+        flat = _flatten(part) if grouped else part
+        enc = _encode(tok, flat, max_len, offsets=span)
         labels = enc.pop("labels")
-        logits = model(**enc).logits[:, 0]
+        if span:
+            gold_start, gold_end, allowed = spans.targets(enc, flat)
+            enc.pop("offset_mapping")
+            logits, start, end = model(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"])
+            logits = logits[:, 0]
+        else:
+            logits = _logits(model, enc)
         if grouped:  # listwise: the positive (first of each group) against its negatives,
             # plus a pointwise term that keeps sigmoid(logit) a usable probability
             by_group = logits.view(len(part), -1)
             first = torch.zeros(len(part), dtype=torch.long)
             loss = torch.nn.functional.cross_entropy(by_group, first) + 0.5 * bce(logits, labels)
+            if span:
+                loss = loss + SPAN_WEIGHT * spans.loss(start, end, allowed, gold_start, gold_end)
         else:
             loss = bce(logits, labels)
         loss.backward()
@@ -256,7 +286,7 @@ def train(name: str, data: Path, work: Path, epochs: float, batch: int, lr: floa
                   "train_groups" if grouped else "train_pairs": len(rows),
                   "minutes": round(earlier + (time.monotonic() - started) / 60, 1),
                   "max_len": max_len, "cloze_share": cloze_share, "restating": restating,
-                  "context": "title" if titled else "none", "outlets": outlets,
+                  "context": "title" if titled else "none", "outlets": outlets, "span": span,
                   "lr": lr, "batch": batch, "epochs": epochs, "seed": seed})
     return export(name, model, tok, final, work, out)
 
@@ -288,6 +318,10 @@ def export(name: str, model: Any, tok: Any, metrics: dict[str, Any], work: Path,
     model.eval()
     enc = tok(["a question"], ["a passage that answers it"], return_tensors="pt")
     fp32 = work / f"{name}-fp32.onnx"
+    if not hasattr(model, "config"):  # a train.span.SpanReader: its logit alone
+        from train.span import LogitOnly
+
+        model = LogitOnly(model)
     torch.onnx.export(
         model, (enc["input_ids"], enc["attention_mask"], enc["token_type_ids"]), str(fp32),
         input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["logits"],
@@ -324,11 +358,15 @@ def main() -> None:
     p.add_argument("--outlets", action=argparse.BooleanOptionalAction, default=True,
                    help="judge: other outlets' wordings as positives too, edited as negatives "
                    "(train.judge_data; the shipped v2's recipe; --no-outlets: without them)")
+    p.add_argument("--span", action="store_true",
+                   help="reranker: also learn to point at the answer inside the positive text "
+                   "(train.span; v6, not shipped: see the reranker's model card)")
     p.add_argument("--out", type=Path, help="folder for the trained model (default: the shipped "
                    "model's, assistant/models/<name>/; give another to try a recipe out)")
     p.add_argument("--pairs-only", action="store_true", help="build and cache the pairs, then stop")
     a = p.parse_args()
     a.outlets = a.outlets and a.name == "judge"  # a judge recipe: the reranker's names stay as they were
+    a.span = a.span and a.name == "reranker"
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     if a.pairs_only:
@@ -338,7 +376,7 @@ def main() -> None:
     epochs = a.epochs if a.epochs is not None else RECIPE[a.name]["epochs"]
     lr = a.lr if a.lr is not None else RECIPE[a.name]["lr"]
     train(a.name, a.data, a.work, epochs, a.batch, lr, a.save_every, a.seed, a.limit_minutes,
-          a.cloze_share, a.restating, a.titled, a.out, a.outlets)
+          a.cloze_share, a.restating, a.titled, a.out, a.outlets, a.span)
 
 
 if __name__ == "__main__":

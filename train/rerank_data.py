@@ -43,6 +43,7 @@ class Group:
     texts: tuple[str, ...]  # texts[0] is the positive
     kinds: tuple[str, ...]  # why each text is there: "pos", "evidence", "wrong_choice", ...
     unit: str  # "sentence" or "chunk"
+    answer: str = ""  # the correct choice, which the positive states (``train.span``'s target)
 
 
 def states(text: str, choice: str) -> bool:
@@ -161,12 +162,12 @@ def groups(q: Question, docs: dict[str, Doc], rng: random.Random, other: list[st
         negs = _negatives(pools, rng, GROUP - 1, restating)
         if len(negs) == GROUP - 1:
             yield Group(q.qid, q.question, (text, *(t for t, _ in negs)),
-                        (kind, *(k for _, k in negs)), "sentence")
+                        (kind, *(k for _, k in negs)), "sentence", q.correct)
     rng.shuffle(chunk_neg)
     chunk_neg.sort(key=lambda t: -t[0])
     if chunk_pos and len(chunk_neg) >= GROUP - 1:
         yield Group(q.qid, q.question, (rng.choice(chunk_pos), *(c for _, c in chunk_neg[: GROUP - 1])),
-                    ("pos",) + ("topical",) * (GROUP - 1), "chunk")
+                    ("pos",) + ("topical",) * (GROUP - 1), "chunk", q.correct)
 
 
 def build(questions: list[Question], docs: dict[str, Doc], seed: int = 13,
