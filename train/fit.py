@@ -318,9 +318,9 @@ def export(name: str, model: Any, tok: Any, metrics: dict[str, Any], work: Path,
     model.eval()
     enc = tok(["a question"], ["a passage that answers it"], return_tensors="pt")
     fp32 = work / f"{name}-fp32.onnx"
-    if not hasattr(model, "config"):  # a train.span.SpanReader: its logit alone
-        from train.span import LogitOnly
+    from train.span import LogitOnly, SpanReader
 
+    if isinstance(model, SpanReader):  # trained with --span: its logit alone
         model = LogitOnly(model)
     torch.onnx.export(
         model, (enc["input_ids"], enc["attention_mask"], enc["token_type_ids"]), str(fp32),
