@@ -12,7 +12,17 @@ from typing import Any
 
 import pytest
 
-from eval.realtimeqa import group, load_weeks, losses, published_baselines, realtimeqa
+from eval.realtimeqa import (
+    BASELINES,
+    MODES,
+    Question,
+    baselines_for,
+    group,
+    load_weeks,
+    losses,
+    published_baselines,
+    realtimeqa,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 WEEK = "20220107"
@@ -114,11 +124,23 @@ def test_realtimeqa_end_to_end(tmp_path: Path, embedder: Any) -> None:
     assert s["modes"]["fused"]["gold_only"]["hit@1"] == 1.0
     assert s["answers"]["cited_passages_contain"] == pytest.approx(2 / 3, abs=1e-3)
     assert s["latency"]["p50"] > 0
-    assert "0.137/0.214/0.251" in md and "Tromso" in md
+    assert "Tromso" in md
+    # the issue's dev baselines are not printed beside other weeks as if they were theirs
+    assert result["baselines"] == {} and "0.137/0.214/0.251" not in md
+    assert "| dense | 1.000 |" in md and md.count("| -/-/- | - |") == len(MODES)
     # a second run reuses the index and gives the same numbers
     assert realtimeqa(args, model=embedder) == 0
     again = json.loads((out / "realtimeqa.json").read_text())["summary"]
     assert again["modes"] == s["modes"] and again["answers"] == s["answers"]
+
+
+def test_the_issue_baselines_stand_beside_the_whole_dev_set_only() -> None:
+    def week(stamp: str, n: int) -> list[Question]:
+        return [Question(f"{stamp}_{i}", "Who?", ("a", "b"), "a", frozenset()) for i in range(n)]
+
+    assert baselines_for(week("20220617", 299)) == BASELINES
+    assert baselines_for(week("20220617", 25)) == {}  # --limit: part of dev
+    assert baselines_for(week("20241108", 299)) == {}  # other weeks
 
 
 def test_each_question_loses_its_point_in_one_named_place() -> None:
