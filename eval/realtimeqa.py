@@ -30,6 +30,7 @@ ANSWER_METRICS = ("answer_contains", "answer_contains_wrong", "retrieved_contain
 # and "correct choice in the top-5 chunks". They equal whole counts over all 299 questions
 # (41/299 = 0.137), so questions without a gold article count as misses, as ours do. They
 # hold for that question set only (``baselines_for``).
+DEV_YEAR = "2022"  # the dev weeks' year: benchmarked here, never trained on (train/weeks.py)
 DEV_QUESTIONS = 299
 BASELINES = {
     "dense": {"hit@1": 0.137, "hit@5": 0.214, "hit@10": 0.251, "choice@5": 0.512},
@@ -226,7 +227,7 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
 def baselines_for(questions: Sequence[Question]) -> dict[str, dict[str, float]]:
     """``BASELINES`` when ``questions`` are the whole dev set (the 299 questions of the 2022
     weeks) and nothing otherwise: other weeks, or part of dev, are not what they measured."""
-    dev = len(questions) == DEV_QUESTIONS and all(q.id.startswith("2022") for q in questions)
+    dev = len(questions) == DEV_QUESTIONS and all(q.id.startswith(DEV_YEAR) for q in questions)
     return BASELINES if dev else {}
 
 

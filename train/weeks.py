@@ -14,6 +14,7 @@ from pathlib import Path
 
 from assistant.kernel.records import RawArticle
 from assistant.kernel.text import split_sentences
+from eval.realtimeqa import DEV_YEAR
 from index.chunking import chunk_article
 from index.cleaning import clean_article
 
@@ -49,8 +50,8 @@ class Question:
 def weeks(folder: Path) -> list[str]:
     """The week stamps (YYYYMMDD) in ``folder``; refuses 2022 (the dev weeks)."""
     stamps = sorted(p.name.split("_")[0] for p in Path(folder).glob("*_qa.jsonl"))
-    if any(s.startswith("2022") for s in stamps):
-        raise SystemExit(f"{folder} holds 2022 weeks: those are the dev weeks, never trained on")
+    if any(s.startswith(DEV_YEAR) for s in stamps):
+        raise SystemExit(f"{folder} holds {DEV_YEAR} weeks: those are the dev weeks, never trained on")
     return stamps
 
 
