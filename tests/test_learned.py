@@ -5,8 +5,9 @@ offline without torch, judging claims through ``Assistant.supports`` and everywh
 
 The claims here are new sentences about a made-up article (not the calibration pairs, not
 the seeds): each unsupported one changes one fact of a supported one, of the kinds the
-rules let through: an added clause, which the shipped model rejects, and an antonym, swapped
-roles and a reversed comparison, which it misses (kept as strict xfails).
+word rules let through: an added clause, which the shipped model rejects (and the rules too,
+since their added-words check), and an antonym, swapped roles and a reversed comparison, which
+it misses (kept as strict xfails).
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ SUPPORTED = [
     "Mayor Ana Ortiz said repairs would cost $4.5 million.",
     "Ferry ridership overtook bus ridership last year, according to the transit authority.",
 ]
+# the first two facts in other words: the shipped model drops it (its known weakness,
+# paraphrases), the rules keep it
+REWORDED = "The old swing bridge will close in March after a 7-2 council vote on Tuesday."
 UNSUPPORTED = [
     "Mayor Ana Ortiz said repairs would cost $4.5 million, paid for by a new toll.",  # added
 ]
@@ -110,11 +114,16 @@ def test_long_passages_are_read_in_windows(judge: LearnedJudge) -> None:
 
 
 def test_assistant_supports_uses_the_configured_judge(make_assistant: Any) -> None:
-    learned = make_assistant(support_judge="learned").supports(UNSUPPORTED[0], [PASSAGE])
-    rules = make_assistant(support_judge="rules").supports(UNSUPPORTED[0], [PASSAGE])
-    assert isinstance(learned, Support) and not learned.supported
-    assert rules.supported, "the rules accept an added clause: the reason for the model"
-    assert make_assistant(support_judge="learned").supports(SUPPORTED[0], PASSAGE).supported
+    """The judges part on a rewording: the shipped model drops it, the rules keep it. Both
+    reject the added clause (the rules since their added-words check)."""
+    learned = make_assistant(support_judge="learned")
+    rules = make_assistant(support_judge="rules")
+    verdict = learned.supports(REWORDED, [PASSAGE])
+    assert isinstance(verdict, Support) and not verdict.supported
+    assert rules.supports(REWORDED, [PASSAGE]).supported
+    assert learned.supports(SUPPORTED[0], PASSAGE).supported
+    assert not learned.supports(UNSUPPORTED[0], [PASSAGE]).supported
+    assert not rules.supports(UNSUPPORTED[0], [PASSAGE]).supported
 
 
 @pytest.mark.parametrize("use", [

@@ -4,7 +4,8 @@ The threshold is chosen on RGB en_fact only (true answers against ``positive``, 
 passages with the answer swapped, and topic-near ``negative`` passages: see
 ``eval.rgb.support_cases``), as the value with the best balanced accuracy. It is then
 *measured*, never tuned, on the hand-written pairs in ``eval/support_pairs.jsonl``,
-``eval/support_pairs_heldout.jsonl`` and ``eval/support_pairs_blind2.jsonl``. Writes
+``eval/support_pairs_heldout.jsonl``, ``eval/support_pairs_blind2.jsonl`` and
+``eval/support_pairs_blind3.jsonl``. Writes
 ``assistant/models/judge/calibration.{json,md}`` and the curve as ``calibration.png``.
 
     .venv/bin/python -m train.calibrate --rgb ../shared/benchmarks/rgb/en_fact.json
@@ -25,12 +26,16 @@ from assistant.models import MODELS
 
 ROOT = Path(__file__).resolve().parents[1]
 PAIRS = ROOT / "eval" / "support_pairs.jsonl"
-# hand-written pairs that only measure: the first set (2022 dev-week articles) and two written
-# later, blind to every judge, from training weeks no model was trained on (the second by a
-# helper that saw no judge, no judge's code and no earlier pair)
+# hand-written pairs that only measure: the first set (2022 dev-week articles) and three written
+# later, blind to every judge, from training weeks no model was trained on (the second and the
+# third by helpers that saw no judge, no judge's code and no earlier pair; the third written
+# before the rules' grammar, overstatement, added-words and displaced-value checks, and
+# measured once they were done)
 HAND_SETS = {"hand": PAIRS, "heldout": ROOT / "eval" / "support_pairs_heldout.jsonl",
-             "blind2": ROOT / "eval" / "support_pairs_blind2.jsonl"}
-SET_TITLES = {"hand": "hand", "heldout": "held-out hand", "blind2": "second blind"}
+             "blind2": ROOT / "eval" / "support_pairs_blind2.jsonl",
+             "blind3": ROOT / "eval" / "support_pairs_blind3.jsonl"}
+SET_TITLES = {"hand": "hand", "heldout": "held-out hand", "blind2": "second blind",
+              "blind3": "third blind"}
 
 
 def hand_pairs(path: Path = PAIRS) -> list[dict[str, Any]]:
@@ -113,8 +118,9 @@ def _markdown(path: Path, report: dict[str, Any], table: list[tuple[str, dict[st
         "# Learned judge: calibration and comparison with the rules",
         "",
         f"Threshold **{report['threshold']:.2f}**, chosen on RGB en_fact by balanced accuracy; the "
-        "hand-written pairs (`eval/support_pairs.jsonl`, `eval/support_pairs_heldout.jsonl` and "
-        "`eval/support_pairs_blind2.jsonl`, the last two written blind to every judge) only measure it.",
+        "hand-written pairs (`eval/support_pairs.jsonl`, `eval/support_pairs_heldout.jsonl`, "
+        "`eval/support_pairs_blind2.jsonl` and `eval/support_pairs_blind3.jsonl`, the last three "
+        "written blind to every judge) only measure it.",
         "",
         "| judge | RGB kept supported | RGB rejected unsupported | " + " | ".join(
             f"{SET_TITLES[n]} kept | {SET_TITLES[n]} rejected" for n in HAND_SETS) + " |",

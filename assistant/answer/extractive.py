@@ -55,11 +55,13 @@ class ExtractiveAnswerer:
 
     @property
     def judge(self) -> SupportJudge:
-        """The strict support judge that decides which copies back a quoted sentence."""
+        """The strict support judge that decides which copies back a quoted sentence. It reads
+        words, not grammar: a copy is another outlet's sentence, not a generated one, and the
+        parser's load would add seconds to a cold ``ask``."""
         if self._judge is None:
             from assistant.check.choice import make_judge
 
-            self._judge = make_judge(self.settings, strict=True)
+            self._judge = make_judge(self.settings, strict=True, grammar=False)
         return self._judge
 
     def choose(self, evidence: Evidence) -> Selection:

@@ -21,12 +21,14 @@ STRICT = ("number", "date", "name")  # values a generated claim or a backing cop
 
 
 def make_judge(settings: Settings, embed: Callable[[list[str]], Any] | None = None,
-               strict: bool = False) -> SupportJudge:
+               strict: bool = False, grammar: bool = True) -> SupportJudge:
     """The support judge ``settings.support_judge`` names. ``strict``: the claim's numbers,
-    dates and names must be stated by the passages, not merely not contradicted."""
+    dates and names must be stated by the passages, not merely not contradicted. ``grammar``:
+    also read who does what and who says it (``assistant.check.roles``, a parser loaded on
+    first use)."""
     unstated = STRICT if strict else ()
     if settings.support_judge == "learned":
         from assistant.check.learned_judge import LearnedJudge
 
-        return LearnedJudge(settings.judge_model, veto=True, unstated=unstated)
-    return HeuristicJudge(embed=embed, unstated=unstated)
+        return LearnedJudge(settings.judge_model, veto=True, unstated=unstated, grammar=grammar)
+    return HeuristicJudge(embed=embed, unstated=unstated, grammar=grammar)

