@@ -20,6 +20,9 @@ COUNCIL = ("Councilwoman Dana Ortiz said the budget vote was delayed because the
            "Monday, Ortiz said.")
 MERGER = ("Harbor Air lost about $2 billion a year before the merger. Northwind expects the merger "
           "to lower its costs by more than $1 billion a year once it closes.")
+ROUTE = ("General Motors made the call to close the Lakeside plant after a two-week strike, "
+         "leaving Harbor Motors as the only carmaker in the county. The Lakeside plant is the "
+         "county's second-largest employer.")
 QUAKE = ("The earthquake struck one of the most active fault zones in the region, according to "
          "the survey. Some of the town's schools were closed on Friday.")
 
@@ -34,12 +37,17 @@ CHANGED = [  # (passage, claim, the change the judge must name)
     (QUAKE, "All of the town's schools were closed on Friday.", "overstated"),
     (QUAKE, "Some of the town's schools were closed on Friday after inspectors found cracked "
             "walls.", "not in the passages"),
+    (ROUTE, "Harbor Motors made the call to close the Lakeside plant after a two-week strike.",
+            "who makes"),
+    (ROUTE, "The Lakeside plant is the county's largest employer.", "second largest"),
     (MERGER, "Northwind expects the merger to lower its costs by more than $2 billion a year once "
              "it closes.", "number $2 billion vs $1 billion"),
 ]
 SAME = [  # the passages' facts in other words
     (HOUSE, "A local contractor built the new library in Millbrook for the county."),
     (HOUSE, "According to the county, the new library cost $14 million."),
+    (ROUTE, "Motors made the call to close the Lakeside plant after a two-week strike."),
+    (ROUTE, "The Lakeside plant is the second-largest employer in the county."),
     (MERGER, "Harbor Air lost about $2 billion a year, and Northwind expects the merger to cut its "
              "costs by more than $1 billion a year."),
     (COUNCIL, "Ortiz said the mayor pressured the finance committee to add a new police station."),
@@ -88,6 +96,13 @@ def test_a_question_shaped_claim_is_judged_on_its_answer() -> None:
     passage = "Mia Torres won the Best Actress award at the 2031 Harbor Film Festival."
     claim = "Which actress won Best Actress at the 2031 Harbor Film Festival?: Mia Torres."
     assert HeuristicJudge().judge([passage], claim).supported
+
+
+def test_a_name_and_its_initials_do_the_same_deed() -> None:
+    """The grammar check takes "GM" for "General Motors" (the value check still asks for the
+    name as the passage writes it)."""
+    claim = "GM made the call to close the Lakeside plant after a two-week strike."
+    assert roles.role_swap(claim, [ROUTE.split(". ")[0]]) is None
 
 
 def test_without_grammar_the_judge_reads_words_only() -> None:

@@ -4,8 +4,8 @@ The threshold is chosen on RGB en_fact only (true answers against ``positive``, 
 passages with the answer swapped, and topic-near ``negative`` passages: see
 ``eval.rgb.support_cases``), as the value with the best balanced accuracy. It is then
 *measured*, never tuned, on the hand-written pairs in ``eval/support_pairs.jsonl``,
-``eval/support_pairs_heldout.jsonl``, ``eval/support_pairs_blind2.jsonl`` and
-``eval/support_pairs_blind3.jsonl``. Writes
+``eval/support_pairs_heldout.jsonl`` and the blind sets ``eval/support_pairs_blind{2,3,4}.jsonl``.
+Writes
 ``assistant/models/judge/calibration.{json,md}`` and the curve as ``calibration.png``.
 
     .venv/bin/python -m train.calibrate --rgb ../shared/benchmarks/rgb/en_fact.json
@@ -26,16 +26,17 @@ from assistant.models import MODELS
 
 ROOT = Path(__file__).resolve().parents[1]
 PAIRS = ROOT / "eval" / "support_pairs.jsonl"
-# hand-written pairs that only measure: the first set (2022 dev-week articles) and three written
-# later, blind to every judge, from training weeks no model was trained on (the second and the
-# third by helpers that saw no judge, no judge's code and no earlier pair; the third written
-# before the rules' grammar, overstatement, added-words and displaced-value checks, and
-# measured once they were done)
+# hand-written pairs that only measure: the first set (2022 dev-week articles) and four written
+# later, blind to every judge, from training weeks no model was trained on (the last three by
+# helpers that saw no judge, no judge's code and no earlier pair; the third written before the
+# rules' grammar, strength, added-words and displaced-value checks, the fourth after their
+# first round and before their second)
 HAND_SETS = {"hand": PAIRS, "heldout": ROOT / "eval" / "support_pairs_heldout.jsonl",
              "blind2": ROOT / "eval" / "support_pairs_blind2.jsonl",
-             "blind3": ROOT / "eval" / "support_pairs_blind3.jsonl"}
+             "blind3": ROOT / "eval" / "support_pairs_blind3.jsonl",
+             "blind4": ROOT / "eval" / "support_pairs_blind4.jsonl"}
 SET_TITLES = {"hand": "hand", "heldout": "held-out hand", "blind2": "second blind",
-              "blind3": "third blind"}
+              "blind3": "third blind", "blind4": "fourth blind"}
 
 
 def hand_pairs(path: Path = PAIRS) -> list[dict[str, Any]]:
@@ -118,9 +119,9 @@ def _markdown(path: Path, report: dict[str, Any], table: list[tuple[str, dict[st
         "# Learned judge: calibration and comparison with the rules",
         "",
         f"Threshold **{report['threshold']:.2f}**, chosen on RGB en_fact by balanced accuracy; the "
-        "hand-written pairs (`eval/support_pairs.jsonl`, `eval/support_pairs_heldout.jsonl`, "
-        "`eval/support_pairs_blind2.jsonl` and `eval/support_pairs_blind3.jsonl`, the last three "
-        "written blind to every judge) only measure it.",
+        "hand-written pairs (`eval/support_pairs.jsonl`, `eval/support_pairs_heldout.jsonl` and "
+        "`eval/support_pairs_blind{2,3,4}.jsonl`, the last four written blind to every judge) "
+        "only measure it.",
         "",
         "| judge | RGB kept supported | RGB rejected unsupported | " + " | ".join(
             f"{SET_TITLES[n]} kept | {SET_TITLES[n]} rejected" for n in HAND_SETS) + " |",

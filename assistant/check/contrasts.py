@@ -14,7 +14,8 @@ with and name the change:
 - **modality**: what the passage gives as planned, expected or possible stated as done or
   certain ("testified" against "are expected to testify", "will take" against "could take");
 - **overstatement**: a word that claims more than the passages say ("the only", "all",
-  "always", "certainly"), or "the largest" where they say "one of the largest".
+  "always", "certainly"), or "the largest" where they say "one of the largest" or "the
+  second-largest".
 
 Each returns a short description of the change (shown in ``Support.mismatches``) or None.
 """
@@ -42,7 +43,8 @@ bought/sold purchase/sell ahead/behind first/last start/end began/ended younger/
 minimum/maximum doubled/halved warmer/cooler hotter/colder success/failure passed/failed
 legal/illegal positive/negative surge/plunge surged/plunged boost/cut raised/lowered hike/cut
 higher/decrease lower/increase up/decrease down/increase high/low lift/tighten lifting/tightening
-lifted/tightened admit/deny admitted/denied confirmed/denied
+lifted/tightened admit/deny admitted/denied confirmed/denied win/loss wins/losses double/half
+doubled/halved twice/half accidental/deliberate accidentally/deliberately accidental/intentional
 """.split())
 _OPPOSITE: dict[str, set[str]] = {}
 for _a, _b in OPPOSITES:
@@ -222,9 +224,13 @@ def overstated(claim: str, passages: Sequence[str]) -> str | None:
             return f"overstated: {sorted(mine)[0]}"
     c_text = " ".join(w.lower() for w, _ in _tokens(claim))
     p_text = " ".join(w.lower() for text in passages for w, _ in _tokens(text))
-    if "one of" in p_text and "one of" not in c_text and (
-            both := _superlative(c_text) & _superlative(p_text)):
+    both = _superlative(c_text) & _superlative(p_text)
+    if "one of" in p_text and "one of" not in c_text and both:
         return f"overstated: {sorted(both)[0]}, where the passage says one of several"
+    for sup in sorted(both):  # "his lowest" where the passage says "his second-lowest"
+        ranks = {f"{o} {m}{sup}" for o in ORDINALS - {"first", "1st"} for m in ("", "most ", "least ")}
+        if (said := [r for r in ranks if r in p_text]) and not any(r in c_text for r in ranks):
+            return f"overstated: {sup}, where the passage says {said[0]}"
     return None
 
 

@@ -111,7 +111,7 @@ class HeuristicJudge:
     "{query}: {answer}." and the positive passage's own answer sentence, judged against
     ``positive`` and ``positive_wrong``; 400 judgements): accuracy 0.955 with the packaged
     all-MiniLM-L6-v2 and without (supported side 0.93, swapped side 0.98; 0.96, 0.95 and 0.97
-    before the grammar, overstatement, added-words and displaced-value checks; the swapped-side
+    before the grammar, strength, added-words and displaced-value checks; the swapped-side
     misses are RGB records whose swapped passages still state the true answer).
     That side is decided by mismatches, not by the score, so ``threshold`` was chosen on the
     third side too (answer-free ``negative`` passages, 66 judgements, 0.97): 0.68 lies in the

@@ -11,10 +11,13 @@ own words).
 
 From each sentence come **frames**: a verb's lemma with its agent (the active subject, or a
 passive's "by" phrase) and its patient (the active object, or the passive subject), each a
-content word, or ``UNKNOWN`` for a pronoun ("he" may be anyone). Two changes are named:
+content word, or ``UNKNOWN`` for a pronoun ("he" may be anyone). Three changes are named:
 
 - **roles**: the claim's agent of a verb is the passage's patient of it, or two fillers trade
   places between two verbs;
+- **doer**: the claim has one name do what the passage has another name do, the rest of the
+  clause alike ("Boeing made the call to scuttle the return" where NASA made it), and the
+  passage's doer is nowhere in the claim;
 - **speaker**: the claim has someone say (tell, add, announce, …) what the passage has another
   speaker, named by name rather than described ("the force", "the Prime Minister": that may be
   the claim's speaker), say, and the claim's speaker says nothing there nor does what is said.
@@ -56,6 +59,8 @@ class Frame:
     verb: str
     agent: str | None
     patient: str | None
+    who: frozenset[str] = frozenset()  # the names of an active subject ("Boeing", "NASA")
+    rest: frozenset[str] = frozenset()  # content words of the clause but the subject's
 
 
 @dataclass(frozen=True)
@@ -100,7 +105,7 @@ def read(sentence: str) -> Reading | None:
             named = named or _is_name(subject)
             said |= _words_under(tok, skip=subject)
         if agent or patient:
-            frames.append(Frame(tok.lemma_.lower(), agent, patient))
+            frames.append(Frame(tok.lemma_.lower(), agent, patient, *_doer(tok)))
     for tok in doc:  # "according to X, ..." names a speaker of the whole sentence
         if tok.lower_ == "according" and (to := [c for c in tok.children if c.lower_ == "to"]):
             for obj in (c for c in to[0].children if c.dep_ == "pobj"):
@@ -131,6 +136,17 @@ def _roles(verb: Any) -> tuple[str | None, str | None]:
         else:
             agent = agent or head_agent
     return agent, patient
+
+
+def _doer(verb: Any) -> tuple[frozenset[str], frozenset[str]]:
+    """The names of a verb's active subject, and the content words of the rest of its clause
+    (what the subject does): empty when the subject is no name."""
+    subject = _subject_of(verb)
+    if subject is None or subject.pos_ != "PROPN" or subject.lower_ in TITLES:
+        return frozenset(), frozenset()
+    names = frozenset(fold(t.text).lower() for t in subject.subtree if t.pos_ == "PROPN")
+    rest = content_words(" ".join(t.text for t in verb.subtree if t not in set(subject.subtree)))
+    return names, frozenset(rest)
 
 
 def _is_name(phrase: Any) -> bool:
@@ -165,8 +181,8 @@ def _words_under(tok: Any, skip: Any) -> set[str]:
 
 
 def role_swap(claim: str, aligned: Sequence[str]) -> str | None:
-    """The claim's agent of a verb is the passage's patient of it (or the reverse), or two
-    fillers of one role trade verbs."""
+    """The claim's agent of a verb is the passage's patient of it (or the reverse), another
+    name does the same deed, or two fillers of one role trade verbs."""
     mine = read(claim)
     if mine is None:
         return None
@@ -186,6 +202,17 @@ def role_swap(claim: str, aligned: Sequence[str]) -> str | None:
             return f"roles of {f.verb}: {f.agent} is what the passage's {f.verb} acts on"
         if f.patient in doers and f.patient not in patients:
             return f"roles of {f.verb}: {f.patient} is who {f.verb}s in the passage"
+    claimed = {fold(w).lower() for w in claim.split()} | content_words(claim)
+    for f in mine.frames:  # the same deed done by another name: "Boeing made the call"
+        if not f.who:
+            continue
+        same = [g for g in theirs if g.verb == f.verb and g.who]
+        if same and not any(_same_name(g.who, f.who) for g in same):
+            deed = max(same, key=lambda g: len(g.rest & f.rest))
+            # the passage's doer named nowhere in the claim: not a reworded "A agreed to be
+            # acquired by B" for "B agreed to acquire A"
+            if len(deed.rest & f.rest) >= max(2, len(f.rest) / 2) and not deed.who <= claimed:
+                return f"who {f.verb}s: {' '.join(sorted(f.who))} vs {' '.join(sorted(deed.who))}"
     for role in ("agent", "patient"):
         fills = {(f.verb, getattr(f, role)) for f in mine.frames
                  if getattr(f, role) not in (None, UNKNOWN)}
@@ -195,6 +222,20 @@ def role_swap(claim: str, aligned: Sequence[str]) -> str | None:
                 if v != u and a != b and (v, b) in given and (u, a) in given:
                     return f"{role}s of {v} and {u} exchanged: {a} and {b}"
     return None
+
+
+def _same_name(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Two names' words may name one thing: one's words among the other's ("Biden", "Joe
+    Biden"), or one the other's initials ("GM", "General Motors"; the words' order is not
+    kept, so any order counts). "Harbor Motors" is not "General Motors"."""
+    if a <= b or b <= a:
+        return True
+    for one, other in ((a, b), (b, a)):
+        if len(one) == 1 and len(other) > 1:
+            short = next(iter(one))
+            if sorted(short) == sorted(w[0] for w in other):
+                return True
+    return False
 
 
 def wrong_speaker(claim: str, passages: Sequence[str]) -> str | None:
