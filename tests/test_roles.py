@@ -98,6 +98,19 @@ def test_a_question_shaped_claim_is_judged_on_its_answer() -> None:
     assert HeuristicJudge().judge([passage], claim).supported
 
 
+@pytest.mark.parametrize(("passage", "claim"), [
+    ("Advisers to the US Food and Drug Administration voted on Wednesday to back the vaccine.",
+     "On Wednesday, the FDA's advisers voted to back the vaccine."),
+    ("Advisers to the FDA voted on Wednesday to back the vaccine.",
+     "Advisers to the Food and Drug Administration voted on Wednesday to back the vaccine."),
+])
+def test_a_name_and_its_initialism_are_the_same_name(passage: str, claim: str) -> None:
+    assert HeuristicJudge().judge([passage], claim).supported
+    other = claim.replace("FDA", "FTC").replace("Food and Drug Administration",
+                                                "Federal Trade Commission")
+    assert not HeuristicJudge().judge([passage], other).supported
+
+
 def test_a_name_and_its_initials_do_the_same_deed() -> None:
     """The grammar check takes "GM" for "General Motors" (the value check still asks for the
     name as the passage writes it)."""

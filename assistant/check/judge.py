@@ -5,7 +5,8 @@
 1. **coverage** — share of the sentence's content words (stemmed, stop-words removed) that
    the passages contain;
 2. **agreement** — share of the sentence's numbers, dates, names and roles
-   (``assistant.check.facts``) that the passages state. A value the passages do not state, while
+   (``assistant.check.facts``) that the passages state ("FDA" and "Food and Drug
+   Administration" are one name). A value the passages do not state, while
    the passage sentences aligned with the claim state a *different* value of the same kind
    ("2020" where the sentence says "2021", "Glendale" where it says "Tampa"), is a
    **mismatch** and rejects the sentence outright; so does a flipped negation, and so do
@@ -28,6 +29,7 @@ detection (``facts_conflict``, from ``assistant/check/compare.py``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -170,6 +172,9 @@ class HeuristicJudge:
         pool_facts = _merge([extract_facts(p) for p in passages])
         pool_stems = "".join(stem_text(p) for p in passages)
         found = {kv: value_found(*kv, pool_facts, pool_stems) for kv in claim.items()}
+        for kv in [kv for kv, f in found.items() if kv[0] == "name" and f < 1.0]:
+            if _initialism(claim.show(kv[1]), sentence, passages):
+                found[kv] = 1.0  # "FDA" for "Food and Drug Administration", or the reverse
         agreement = sum(found.values()) / len(found) if found else 1.0
 
         unsure = [kv for kv, f in found.items() if f < 1.0]
@@ -190,7 +195,7 @@ class HeuristicJudge:
         mismatches += contrasts.find(sentence, [u.text for u in aligned[0]])
         if over := contrasts.overstated(sentence, passages):
             mismatches.append(over)
-        if self.max_new_run and len(run := _new_run(sentence, pool_stems)) >= self.max_new_run:
+        if self.max_new_run and len(run := _new_run(sentence, pool_stems, passages)) >= self.max_new_run:
             mismatches.append(f"not in the passages: {' '.join(run)}")
 
         if (self.grammar and not mismatches and coverage >= self.min_coverage and "?" not in sentence
@@ -294,21 +299,57 @@ def _displaced(claim: Facts, claim_stems: str, found: dict[tuple[str, str], floa
 _NOT_NEW = CLAIM_STOPWORDS | NEGATIONS | contrasts.STRONGER | {"without"}
 
 
-def _new_run(sentence: str, pool_stems: str) -> list[str]:
+def _new_run(sentence: str, pool_stems: str, passages: Sequence[str]) -> list[str]:
     """The longest run of the sentence's content words (stop-words skipped) that no passage
-    states: an added cause or consequence ("… and announced a nationwide curfew")."""
+    states: an added cause or consequence ("… and announced a nationwide curfew"). A name the
+    passages write as its initials ("FDA") is stated."""
     best: list[str] = []
     run: list[str] = []
+    spelled = _spelled_out(sentence, passages)
     for t in tokens(sentence.rpartition("?")[2]):  # "{question}?: {answer}" claims the answer
         if fold(t).replace(".", "") in _NOT_NEW:
             continue  # stop-words, and negations and quantifiers: other checks read those
-        if f" {stem_token(t)} " in pool_stems:
+        if f" {stem_token(t)} " in pool_stems or fold(t) in spelled:
             run = []
         else:
             run.append(t)
             if len(run) > len(best):
                 best = list(run)
     return best
+
+
+_CAPITALISED_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:(?:and|of|the|for|&)\s+)*[A-Z][\w'’-]*)+")
+_ACRONYM = re.compile(r"\b[A-Z]{3,6}\b")
+
+
+def _initials(text: str) -> dict[str, set[str]]:
+    """Initialisms a text spells out: "Food and Drug Administration" -> {"FDA": {"food", "drug",
+    "administration"}}, for each run of three or more capitalised words ("US Food and Drug
+    Administration" gives "USFDA", "UFD", "FDA", …)."""
+    out: dict[str, set[str]] = {}
+    for m in _CAPITALISED_RUN.finditer(text):
+        caps = [w for w in m.group().split() if w[:1].isupper()]
+        for i in range(len(caps)):
+            for j in range(i + 3, len(caps) + 1):
+                out.setdefault("".join(w[0] for w in caps[i:j]), set()).update(
+                    fold(w) for w in caps[i:j])
+    return out
+
+
+def _initialism(name: str, sentence: str, passages: Sequence[str]) -> bool:
+    """A claim's name that is an initialism the passages spell out ("FDA"), or a spelled-out
+    name whose initialism the passages write ("Drug Administration" of "Food and Drug
+    Administration", where the passage says "FDA")."""
+    if _ACRONYM.fullmatch(name):
+        return name in _initials(" ".join(passages))
+    return {fold(w) for w in name.split()} <= _spelled_out(sentence, passages)
+
+
+def _spelled_out(sentence: str, passages: Sequence[str]) -> set[str]:
+    """The words of the sentence's spelled-out names whose initialisms the passages write."""
+    written = set(_ACRONYM.findall(" ".join(passages)))
+    return {w for acronym, spelled in _initials(sentence).items() if acronym in written
+            for w in spelled}
 
 
 def _verbatim(sentence: str, passages: Sequence[str]) -> bool:
