@@ -1,7 +1,8 @@
 """Comparing checkable facts: the same value in another form, or a different value of the same kind.
 
 ``assistant/check/facts.py`` finds the values a text states; this module decides whether a
-text states a given value (``value_found``: the support judge's agreement), whether two
+text states a given value (``value_found``: the support judge's agreement; ``initialism``:
+"FDA" for "Food and Drug Administration"), whether two
 values differ (``differs``: a judge's mismatch), and which values two sentences about the same
 thing disagree on (``fact_differences``: conflicting sources).
 """
@@ -9,9 +10,10 @@ thing disagree on (``fact_differences``: conflicting sources).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from assistant.check.facts import KINDS, Facts, extract_facts
-from assistant.kernel.text import CLAIM_STOPWORDS, content_words, stem_text, stem_token, tokens
+from assistant.kernel.text import CLAIM_STOPWORDS, content_words, fold, stem_text, stem_token, tokens
 
 
 def _date_parts(value: str) -> tuple[str | None, str | None, str | None]:
@@ -173,3 +175,37 @@ def facts_conflict(a: str, b: str) -> list[str]:
     ['name Florida / Tampa vs Arizona / Glendale']
     """
     return [f"{k} {' / '.join(x)} vs {' / '.join(y)}" for k, x, y in fact_differences(a, b)]
+
+
+_CAPITALISED_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:(?:and|of|the|for|&)\s+)*[A-Z][\w'’-]*)+")
+_ACRONYM = re.compile(r"\b[A-Z]{3,6}\b")
+
+
+def _initials(text: str) -> dict[str, set[str]]:
+    """Initialisms a text spells out: "Food and Drug Administration" -> {"FDA": {"food", "drug",
+    "administration"}}, for each run of three or more capitalised words ("US Food and Drug
+    Administration" gives "USFDA", "UFD", "FDA", …)."""
+    out: dict[str, set[str]] = {}
+    for m in _CAPITALISED_RUN.finditer(text):
+        caps = [w for w in m.group().split() if w[:1].isupper()]
+        for i in range(len(caps)):
+            for j in range(i + 3, len(caps) + 1):
+                out.setdefault("".join(w[0] for w in caps[i:j]), set()).update(
+                    fold(w) for w in caps[i:j])
+    return out
+
+
+def initialism(name: str, sentence: str, passages: Sequence[str]) -> bool:
+    """A claim's name that is an initialism the passages spell out ("FDA"), or a spelled-out
+    name whose initialism the passages write ("Drug Administration" of "Food and Drug
+    Administration", where the passage says "FDA")."""
+    if _ACRONYM.fullmatch(name):
+        return name in _initials(" ".join(passages))
+    return {fold(w) for w in name.split()} <= spelled_out(sentence, passages)
+
+
+def spelled_out(sentence: str, passages: Sequence[str]) -> set[str]:
+    """The words of the sentence's spelled-out names whose initialisms the passages write."""
+    written = set(_ACRONYM.findall(" ".join(passages)))
+    return {w for acronym, spelled in _initials(sentence).items() if acronym in written
+            for w in spelled}

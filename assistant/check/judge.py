@@ -29,7 +29,6 @@ detection (``facts_conflict``, from ``assistant/check/compare.py``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -38,7 +37,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from assistant.check import contrasts, roles
-from assistant.check.compare import differs, is_entity, value_found
+from assistant.check.compare import differs, initialism, is_entity, spelled_out, value_found
 from assistant.check.facts import KINDS, NEGATIONS, Facts, extract_facts
 from assistant.kernel.text import (
     CLAIM_STOPWORDS,
@@ -173,7 +172,7 @@ class HeuristicJudge:
         pool_stems = "".join(stem_text(p) for p in passages)
         found = {kv: value_found(*kv, pool_facts, pool_stems) for kv in claim.items()}
         for kv in [kv for kv, f in found.items() if kv[0] == "name" and f < 1.0]:
-            if _initialism(claim.show(kv[1]), sentence, passages):
+            if initialism(claim.show(kv[1]), sentence, passages):
                 found[kv] = 1.0  # "FDA" for "Food and Drug Administration", or the reverse
         agreement = sum(found.values()) / len(found) if found else 1.0
 
@@ -305,7 +304,7 @@ def _new_run(sentence: str, pool_stems: str, passages: Sequence[str]) -> list[st
     passages write as its initials ("FDA") is stated."""
     best: list[str] = []
     run: list[str] = []
-    spelled = _spelled_out(sentence, passages)
+    spelled = spelled_out(sentence, passages)
     for t in tokens(sentence.rpartition("?")[2]):  # "{question}?: {answer}" claims the answer
         if fold(t).replace(".", "") in _NOT_NEW:
             continue  # stop-words, and negations and quantifiers: other checks read those
@@ -316,40 +315,6 @@ def _new_run(sentence: str, pool_stems: str, passages: Sequence[str]) -> list[st
             if len(run) > len(best):
                 best = list(run)
     return best
-
-
-_CAPITALISED_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:(?:and|of|the|for|&)\s+)*[A-Z][\w'’-]*)+")
-_ACRONYM = re.compile(r"\b[A-Z]{3,6}\b")
-
-
-def _initials(text: str) -> dict[str, set[str]]:
-    """Initialisms a text spells out: "Food and Drug Administration" -> {"FDA": {"food", "drug",
-    "administration"}}, for each run of three or more capitalised words ("US Food and Drug
-    Administration" gives "USFDA", "UFD", "FDA", …)."""
-    out: dict[str, set[str]] = {}
-    for m in _CAPITALISED_RUN.finditer(text):
-        caps = [w for w in m.group().split() if w[:1].isupper()]
-        for i in range(len(caps)):
-            for j in range(i + 3, len(caps) + 1):
-                out.setdefault("".join(w[0] for w in caps[i:j]), set()).update(
-                    fold(w) for w in caps[i:j])
-    return out
-
-
-def _initialism(name: str, sentence: str, passages: Sequence[str]) -> bool:
-    """A claim's name that is an initialism the passages spell out ("FDA"), or a spelled-out
-    name whose initialism the passages write ("Drug Administration" of "Food and Drug
-    Administration", where the passage says "FDA")."""
-    if _ACRONYM.fullmatch(name):
-        return name in _initials(" ".join(passages))
-    return {fold(w) for w in name.split()} <= _spelled_out(sentence, passages)
-
-
-def _spelled_out(sentence: str, passages: Sequence[str]) -> set[str]:
-    """The words of the sentence's spelled-out names whose initialisms the passages write."""
-    written = set(_ACRONYM.findall(" ".join(passages)))
-    return {w for acronym, spelled in _initials(sentence).items() if acronym in written
-            for w in spelled}
 
 
 def _verbatim(sentence: str, passages: Sequence[str]) -> bool:
