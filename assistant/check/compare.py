@@ -195,13 +195,13 @@ def _initials(text: str) -> dict[str, set[str]]:
     return out
 
 
-def initialism(name: str, sentence: str, passages: Sequence[str]) -> bool:
+def initialism(name: str, spelled: set[str], passages: Sequence[str]) -> bool:
     """A claim's name that is an initialism the passages spell out ("FDA"), or a spelled-out
     name whose initialism the passages write ("Drug Administration" of "Food and Drug
-    Administration", where the passage says "FDA")."""
+    Administration", where the passage says "FDA"). ``spelled``: ``spelled_out`` of the claim."""
     if _ACRONYM.fullmatch(name):
         return name in _initials(" ".join(passages))
-    return {fold(w) for w in name.split()} <= spelled_out(sentence, passages)
+    return {fold(w) for w in name.split()} <= spelled
 
 
 def spelled_out(sentence: str, passages: Sequence[str]) -> set[str]:

@@ -217,13 +217,12 @@ STRONGER = frozenset().union(*_STRONGER)
 def overstated(claim: str, passages: Sequence[str]) -> str | None:
     """A word that makes the claim stronger than the passages word it ("the only", "all",
     "always", "certainly"), or a superlative the passages give as "one of the …"."""
-    c_words = {w.lower() for w, _ in _tokens(claim)}
-    p_words = {w.lower() for text in passages for w, _ in _tokens(text)}
+    c_text = " ".join(w.lower() for w, _ in _tokens(claim))
+    p_text = " ".join(w.lower() for text in passages for w, _ in _tokens(text))
+    c_words, p_words = set(c_text.split()), set(p_text.split())
     for group in _STRONGER:
         if (mine := c_words & group) and not p_words & group:
             return f"overstated: {sorted(mine)[0]}"
-    c_text = " ".join(w.lower() for w, _ in _tokens(claim))
-    p_text = " ".join(w.lower() for text in passages for w, _ in _tokens(text))
     both = _superlative(c_text) & _superlative(p_text)
     if "one of" in p_text and "one of" not in c_text and both:
         return f"overstated: {sorted(both)[0]}, where the passage says one of several"

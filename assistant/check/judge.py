@@ -171,8 +171,9 @@ class HeuristicJudge:
         pool_facts = _merge([extract_facts(p) for p in passages])
         pool_stems = "".join(stem_text(p) for p in passages)
         found = {kv: value_found(*kv, pool_facts, pool_stems) for kv in claim.items()}
+        spelled = spelled_out(sentence, passages)  # words of names the passages abbreviate
         for kv in [kv for kv, f in found.items() if kv[0] == "name" and f < 1.0]:
-            if initialism(claim.show(kv[1]), sentence, passages):
+            if initialism(claim.show(kv[1]), spelled, passages):
                 found[kv] = 1.0  # "FDA" for "Food and Drug Administration", or the reverse
         agreement = sum(found.values()) / len(found) if found else 1.0
 
@@ -194,7 +195,7 @@ class HeuristicJudge:
         mismatches += contrasts.find(sentence, [u.text for u in aligned[0]])
         if over := contrasts.overstated(sentence, passages):
             mismatches.append(over)
-        if self.max_new_run and len(run := _new_run(sentence, pool_stems, passages)) >= self.max_new_run:
+        if self.max_new_run and len(run := _new_run(sentence, pool_stems, spelled)) >= self.max_new_run:
             mismatches.append(f"not in the passages: {' '.join(run)}")
 
         if (self.grammar and not mismatches and coverage >= self.min_coverage and "?" not in sentence
@@ -298,13 +299,13 @@ def _displaced(claim: Facts, claim_stems: str, found: dict[tuple[str, str], floa
 _NOT_NEW = CLAIM_STOPWORDS | NEGATIONS | contrasts.STRONGER | {"without"}
 
 
-def _new_run(sentence: str, pool_stems: str, passages: Sequence[str]) -> list[str]:
+def _new_run(sentence: str, pool_stems: str, spelled: set[str]) -> list[str]:
     """The longest run of the sentence's content words (stop-words skipped) that no passage
-    states: an added cause or consequence ("… and announced a nationwide curfew"). A name the
-    passages write as its initials ("FDA") is stated."""
+    states: an added cause or consequence ("… and announced a nationwide curfew"). The words of
+    a name the passages write as its initials (``spelled``: "Food and Drug Administration"
+    where they say "FDA") are stated."""
     best: list[str] = []
     run: list[str] = []
-    spelled = spelled_out(sentence, passages)
     for t in tokens(sentence.rpartition("?")[2]):  # "{question}?: {answer}" claims the answer
         if fold(t).replace(".", "") in _NOT_NEW:
             continue  # stop-words, and negations and quantifiers: other checks read those
