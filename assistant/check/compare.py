@@ -72,15 +72,25 @@ def _demonym(a: str, b: str) -> bool:
     return common >= 4 and common >= min(len(a), len(b)) - 3
 
 
+def _clipped(one: list[str], other: list[str]) -> bool:
+    """A one-word name that is the clipped form of a word of the other (stemmed): "Cavs" for
+    "Cavaliers", "Dems" for "Democrats"."""
+    return len(one) == 1 and len(one[0]) >= 3 and any(
+        len(t) >= len(one[0]) + 2 and t.startswith(one[0]) for t in other)
+
+
 def name_variant(a: str, b: str) -> bool:
     """Whether stemmed names ``a`` and ``b`` may denote the same thing: the words of one are
     among the other's ("Biden" / "Joe Biden", "Wimbledon" / "Wimbledon Championships"), an
-    initial standing for a word ("J. Biden"). Different numbers never match ("Toy Story 2")."""
+    initial standing for a word ("J. Biden"), a clipped word ("Cavs" / "Cavaliers"). Different
+    numbers never match ("Toy Story 2")."""
     if _demonym(a, b):
         return True
     short, long_ = sorted((a.split(), b.split()), key=len)
     if {t for t in short if t.isdigit()} != {t for t in long_ if t.isdigit()}:
         return False
+    if _clipped(short, long_) or _clipped(long_, short):
+        return True
     return all(any(w == t or (len(w) == 1 and t.startswith(w)) for t in long_) for w in short)
 
 
@@ -93,6 +103,14 @@ def differs(kind: str, a: str, b: str) -> bool:
     if kind == "name":
         return _comparable(a, b) and not name_variant(a, b)
     return not _roles_agree(a, b)
+
+
+# One country written as its initials or its adjective (stemmed, as names are kept):
+# "U.S." where the passage says "American", "British" for "UK".
+_COUNTRY_FORMS = (("us", "usa", "unit state", "american", "america"),
+                  ("uk", "unit kingdom", "britain", "british"),
+                  ("eu", "european union"), ("un", "unit nation"))
+ALIASES = {form: tuple(f for f in forms if f != form) for forms in _COUNTRY_FORMS for form in forms}
 
 
 def value_found(kind: str, value: str, facts: Facts, stemmed: str) -> float:
@@ -115,10 +133,15 @@ def value_found(kind: str, value: str, facts: Facts, stemmed: str) -> float:
             return 1.0
         needed = _role_parts(value)[1] | {value.partition(" of ")[0]}
         return float(all(f" {w} " in stemmed for w in needed if len(w) > 1))
-    if f" {value} " in stemmed:
+    if f" {value} " in stemmed or any(f" {a} " in stemmed for a in ALIASES.get(value, ())):
         return 1.0
+    if " of " in value:  # "David Boucher of the Administration": both stated, apart or not
+        parts = [p.removeprefix("the ") for p in value.split(" of ")]
+        if all(p and value_found("name", p, facts, stemmed) == 1.0 for p in parts):
+            return 1.0
     words = value.split()
-    if any(set(words) <= set(n.split()) or _demonym(value, n) for n in facts.names):
+    if any(set(words) <= set(n.split()) or _demonym(value, n) or _clipped(words, n.split())
+           for n in facts.names):
         return 1.0  # reordered: "Jacques Delors Institute" in "Institute of Jacques Delors"
     # a shorter form that keeps the head ("Barty" for "Ashleigh Barty") is only half a match
     return 0.5 if any(words[-1] in n.split() and set(n.split()) <= set(words)

@@ -12,7 +12,9 @@ with and name the change:
 - **ordinals**: "second" where the passage says "first"; **weekdays** likewise ("Sunday"
   against "Saturday": the value checks leave weekdays out);
 - **modality**: what the passage gives as planned, expected or possible stated as done or
-  certain ("testified" against "are expected to testify", "will take" against "could take");
+  certain ("testified" against "are expected to testify", "will take" against "could take"),
+  and a process the passages give as under way stated as ended ("signed" against "on the
+  governor's desk", "approved" against "introduced");
 - **overstatement**: a word that claims more than the passages say ("the only", "all",
   "always", "certainly"), or "the largest" where they say "one of the largest" or "the
   second-largest".
@@ -45,6 +47,18 @@ legal/illegal positive/negative surge/plunge surged/plunged boost/cut raised/low
 higher/decrease lower/increase up/decrease down/increase high/low lift/tighten lifting/tightening
 lifted/tightened admit/deny admitted/denied confirmed/denied win/loss wins/losses double/half
 doubled/halved twice/half accidental/deliberate accidentally/deliberately accidental/intentional
+narrow/widen narrowed/widened narrowing/widening surplus/deficit profit/loss stronger/weaker
+slow/fast slow/swift slow/quick slow/rapid slowly/quickly slowly/rapidly slower/faster
+near/far close/far inside/outside domestic/foreign domestic/international rural/urban
+public/private temporary/permanent partial/full majority/minority cheap/expensive
+cheaper/costlier rich/poor wealthy/poor heavy/light strong/weak easy/difficult early/late
+include/exclude included/excluded join/leave joined/left hire/fire hired/fired enter/exit
+arrive/depart arrived/departed attack/defend lead/trail leading/trailing offense/defense
+offensive/defensive grow/shrink grew/shrank growing/shrinking upward/downward
+optimistic/pessimistic bullish/bearish peaceful/violent survived/died alive/dead
+defeated/lost defeating/losing beat/lost beating/losing agree/disagree agreed/disagreed
+accept/refuse accepted/refused allow/prohibit allowed/prohibited left/right easy/hard
+easier/harder easiest/hardest fastest/slowest strongest/weakest richest/poorest earliest/latest
 """.split())
 _OPPOSITE: dict[str, set[str]] = {}
 for _a, _b in OPPOSITES:
@@ -55,14 +69,14 @@ ORDINALS = frozenset("""first second third fourth fifth sixth seventh eighth nin
 twelfth 1st 2nd 3rd 4th 5th 6th 7th 8th 9th 10th""".split())
 
 # Words that make the next few words planned, expected, possible or asked for rather than done.
-_MODALS = frozenset(stem_token(w) for w in """could might would should expected expects expect
+_MODALS = frozenset(stem_token(w) for w in """may could might would should expected expects expect
 plans planned planning plan proposed proposes propose considering consider hopes hoped hope aims
 aimed aim seeks seeking sought wants wanted intends intended threatened threatens likely possible
 possibly potentially scheduled slated due asked urged attempting attempt
 trying try""".split())
 _WILL = frozenset({"will", "won't", "shall"})
 _SCOPE = 5  # words after a modal word, in its clause, that it governs
-_CLAUSE = re.compile(r"[.,;:()·–—]\s")
+_CLAUSE = re.compile(r"[.,;:()·–—]\s|\s(?:and|but)\s")
 _CALENDAR = frozenset(MONTHS) | frozenset(WEEKDAYS)
 _WEEKDAYS = frozenset(WEEKDAYS)
 _SAYING = frozenset(stem_token(w) for w in "said says say told tells tell according reported".split())
@@ -137,8 +151,24 @@ def opposite(claim: str, aligned: Sequence[str]) -> str | None:
 
 
 def ordinal(claim: str, aligned: Sequence[str]) -> str | None:
-    """An ordinal ("second") the aligned sentences do not state while they state another."""
-    return _another(claim, aligned, ORDINALS, "ordinal")
+    """An ordinal ("second") the aligned sentences do not state while they state another, or
+    that they state of something else: "came in second place" where the sentence says "third
+    place" (and "second" of the weekend)."""
+    if found := _another(claim, aligned, ORDINALS, "ordinal"):
+        return found
+    mine = _ranked(claim)
+    theirs = {r for text in aligned for r in _ranked(text)}
+    for rank, what in sorted(mine - theirs):
+        other = sorted(r for r, w in theirs if w == what and (r, what) not in mine)
+        if other:
+            return f"ordinal {rank} {what} vs {other[0]} {what}"
+    return None
+
+
+def _ranked(text: str) -> set[tuple[str, str]]:
+    """(ordinal, the word after it) pairs of a text: ("second", "place")."""
+    words = [w.lower() for w, _ in _tokens(text)]
+    return {(a, b) for a, b in pairwise(words) if a in ORDINALS and b not in STOPWORDS}
 
 
 def weekday(claim: str, aligned: Sequence[str]) -> str | None:
@@ -171,6 +201,31 @@ def modality(claim: str, aligned: Sequence[str]) -> str | None:
     return f"stated as done or certain: {', '.join(sorted(upgraded))}" if upgraded else None
 
 
+# A step that ends a process, as news writes it done (each group one step), and words that
+# give such a process as still under way: a claim that a bill was "signed" or "approved"
+# where the passages say it was "introduced" or is "on the desk" states the end as reached.
+_DONE = tuple(frozenset(g.split("/")) for g in """signed/enacted
+passed/approved/adopted
+ratified
+finalized/finalised/completed
+convicted""".split())
+_UNDERWAY = frozenset("""proposed proposes proposal introduced introduces pending awaiting awaits
+desk submitted filed drafted draft weighing reviewing negotiating charged indicted accused""".split())
+
+
+def unfinished(claim: str, passages: Sequence[str]) -> str | None:
+    """A step that ends a process ("signed", "approved", "convicted") the passages never state,
+    while they word the process as under way ("introduced", "on the desk", "charged")."""
+    c_words = {w.lower() for w, _ in _tokens(claim)}
+    p_words = {w.lower() for text in passages for w, _ in _tokens(text)}
+    if not (underway := sorted(p_words & _UNDERWAY - c_words)):
+        return None
+    for group in _DONE:
+        if (done := c_words & group) and not p_words & group:
+            return f"stated as done: {sorted(done)[0]}, where the passage says {underway[0]}"
+    return None
+
+
 def _stems(toks: Words) -> set[str]:
     return {s for w, s in toks if w.lower() not in STOPWORDS}
 
@@ -178,7 +233,7 @@ def _stems(toks: Words) -> set[str]:
 def _modal_split(text: str) -> tuple[Words, Words, Words, Words]:
     """The words a modal word governs (the next ``_SCOPE`` of its clause) — under a word of
     possibility or plan, under "will" — the others, and the words of clauses with no modal
-    word at all."""
+    word at all ("and" and "but" end a clause: "have signed a memorandum and may operate")."""
     weak: Words = []
     will: Words = []
     plain: Words = []
@@ -214,10 +269,17 @@ unanimous/unanimously""".split())
 STRONGER = frozenset().union(*_STRONGER)
 
 
+_TIMING_OR_TOTAL = re.compile(r"\bonly (?=after|when|once|then|until)|\bin all(?=$| (?:to|for|from|and|"
+                              r"but|over|after|since|across|between|this|last)\b)")
+
+
 def overstated(claim: str, passages: Sequence[str]) -> str | None:
     """A word that makes the claim stronger than the passages word it ("the only", "all",
     "always", "certainly"), or a superlative the passages give as "one of the …"."""
-    c_text = " ".join(w.lower() for w, _ in _tokens(claim))
+    # "first-ever" is "the first": no more than "for the first time"; "came only after years
+    # of lobbying" times it, "$520 million in all" is a total
+    c_text = " ".join(w.lower() for w, _ in _tokens(claim)).replace("first ever", "first")
+    c_text = _TIMING_OR_TOTAL.sub("", c_text)
     p_text = " ".join(w.lower() for text in passages for w, _ in _tokens(text))
     c_words, p_words = set(c_text.split()), set(p_text.split())
     for group in _STRONGER:
@@ -226,7 +288,8 @@ def overstated(claim: str, passages: Sequence[str]) -> str | None:
     both = _superlative(c_text) & _superlative(p_text)
     if "one of" in p_text and "one of" not in c_text and both:
         return f"overstated: {sorted(both)[0]}, where the passage says one of several"
-    for sup in sorted(both):  # "his lowest" where the passage says "his second-lowest"
+    for sup in sorted(both - {"best", "worst"}):  # "his lowest" for "his second-lowest" ("best"
+        # is too common a word to tell "third-best week" from "best-reviewed show")
         ranks = {f"{o} {m}{sup}" for o in ORDINALS - {"first", "1st"} for m in ("", "most ", "least ")}
         if (said := [r for r in ranks if r in p_text]) and not any(r in c_text for r in ranks):
             return f"overstated: {sup}, where the passage says {said[0]}"
@@ -234,23 +297,24 @@ def overstated(claim: str, passages: Sequence[str]) -> str | None:
 
 
 def _superlative(text: str) -> set[str]:
-    """Superlatives of a text of lower-case words: the word after "most" or "least", and words
-    ending in -est ("largest")."""
+    """Superlatives of a text of lower-case words: the word after "most" or "least", "best" and
+    "worst" ("best-selling"), and words ending in -est ("largest")."""
     words = text.split()
     after_most = {b for a, b in pairwise(words) if a in ("most", "least")}
-    return after_most | {w for w in words if len(w) > 4 and w.endswith("est")
-                         and w not in _NOT_SUPERLATIVE}
+    return after_most | {w for w in words if w in ("best", "worst") or (
+        len(w) > 4 and w.endswith("est") and w not in _NOT_SUPERLATIVE)}
 
 
 _NOT_SUPERLATIVE = frozenset("interest request protest contest suggest arrest harvest forest "
                              "invest digest honest modest latest manifest".split())
 
 
-def find(claim: str, aligned: Sequence[str]) -> list[str]:
+def find(claim: str, aligned: Sequence[str], near: Sequence[str] = ()) -> list[str]:
     """Every change of meaning these checks find in ``claim`` against the ``aligned`` sentences
-    (best aligned first)."""
+    (best aligned first); the weekday against them and their neighbours (``near``: "took a step
+    on Wednesday evening. After getting close, Bitcoin crossed …")."""
     if not aligned:
         return []
     found = (role_swap(claim, aligned), opposite(claim, aligned), ordinal(claim, aligned),
-             weekday(claim, aligned), modality(claim, aligned))
+             weekday(claim, near or aligned), modality(claim, aligned))
     return [f for f in found if f]

@@ -31,15 +31,29 @@ from assistant.kernel.text import (
 )
 
 KINDS = ("number", "date", "name", "role")
-NEGATIONS = frozenset({"not", "no", "never", "nor", "cannot", "without", "none"})
+# words that deny what follows them ("no real solutions", "their lack of real solutions",
+# "insufficient demand", "zero fatalities")
+NEGATIONS = frozenset({"not", "no", "never", "nor", "cannot", "without", "none", "lack", "lacks",
+                       "lacked", "lacking", "insufficient", "zero"})
 # common words that open news sentences with a capital but name nobody
 _OPENERS = frozenset("""officials authorities investigators police residents analysts critics
     experts officers firefighters witnesses scientists researchers doctors lawmakers prosecutors
     protesters voters workers leaders ministers sources reports observers rescuers soldiers
     troops rebels demonstrators students teachers parents fans players supporters opponents
     members citizens people organisers organizers prior earlier later today yesterday tomorrow
-    last next many several still instead overall separately elsewhere shares prices""".split())
+    last next many several still instead rather overall separately elsewhere shares prices""".split())
 _NOT_NAMES = set(MONTH_NUMBERS) | set(WEEKDAYS)
+# The states as US news abbreviates them after a lawmaker's party ("R-Fla.", "D-N.Y."):
+# the place is the name ("Rick Scott of Florida"); a town stays as written ("D-Middletown").
+_STATES = dict(pair.replace("_", " ").split("=") for pair in """Ala=Alabama Ariz=Arizona Ark=Arkansas
+    Calif=California Colo=Colorado Conn=Connecticut Del=Delaware Fla=Florida Ga=Georgia
+    Ill=Illinois Ind=Indiana Kan=Kansas Ky=Kentucky La=Louisiana Md=Maryland Mass=Massachusetts Mich=Michigan
+    Minn=Minnesota Miss=Mississippi Mo=Missouri Mont=Montana Neb=Nebraska Nev=Nevada
+    N.H=New_Hampshire N.J=New_Jersey N.M=New_Mexico N.Y=New_York N.C=North_Carolina
+    N.D=North_Dakota Okla=Oklahoma Ore=Oregon Pa=Pennsylvania R.I=Rhode_Island
+    S.C=South_Carolina S.D=South_Dakota Tenn=Tennessee Vt=Vermont Va=Virginia Wash=Washington
+    W.Va=West_Virginia Wis=Wisconsin Wyo=Wyoming""".split())
+_DECADE_RE = re.compile(r"(?<![\w.-])((?:1\d|20)\d0)s\b")  # "the 1800s", "the 1990s"
 ROLE_HEADS = (
     "vice president|president|prime minister|foreign minister|minister|secretary-general|"
     "secretary general|secretary|head|chief executive|chief|ceo|chairman|chairwoman|chair|"
@@ -123,6 +137,11 @@ def _name_runs(sentence: str) -> list[list[str]]:
     for i, m in enumerate(toks):
         tok, gap = m.group(), sentence[prev_end : m.start()]
         prev_end = m.end()
+        head, dash, tail = tok.partition("-")
+        if dash and head[:1].isupper() and tail[:1].islower():
+            tok = head  # "the Nolan-directed film", "a Paris-based firm": the name is Nolan, Paris
+        elif dash and head in ("D", "R", "I") and tail[:1].isupper():
+            tok = _STATES.get(tail.rstrip("."), tail)  # "Sen. Rick Scott, R-Fla.": of Florida
         initial = i == 0 or any(c in gap for c in "\"“‘:;(")
         if gap.strip() and runs[-1]:
             runs.append([])  # punctuation ends a name: "Tampa, Florida" is two names
@@ -201,7 +220,11 @@ def extract_facts(text: str) -> Facts:
         add("date", _date_value(m), re.sub(r"(\w{4,})\.$", r"\1", m.group()))
         rest = _blank(rest, *m.span())
     for m in [*TIME_RE.finditer(rest), *NAMED_NUMBER_RE.finditer(rest)]:
+        if m.re is NAMED_NUMBER_RE and fold(m.group().split()[0]) in CLAIM_STOPWORDS:
+            continue  # "After 14 games": a sentence's first word, not a name's number
         rest = _blank(rest, *m.span(m.lastindex or 0))  # a time, or a number that is a name's
+    for m in _DECADE_RE.finditer(rest):
+        add("number", m.group(1), m.group())  # "the early 1800s": 1800, not 1900
     for m in NUMBER_RE.finditer(rest):
         add("number", _number_value(m), m.group())
     for sentence in quick_sentences(text):

@@ -9,14 +9,17 @@
    Administration" are one name). A value the passages do not state, while
    the passage sentences aligned with the claim state a *different* value of the same kind
    ("2020" where the sentence says "2021", "Glendale" where it says "Tampa"), is a
-   **mismatch** and rejects the sentence outright; so does a flipped negation, and so do
-   the changes of meaning that keep the passage's words (``assistant.check.contrasts``:
-   swapped roles, an opposite word, another ordinal or weekday, a plan stated as done, a
-   word that claims more: "the only", "all", "one of the largest" made "the largest"). Three
-   more read the claim as a whole: a number or date the passages state, but elsewhere than
-   where the claim aligns, which states another; three or more content words in a row that no
-   passage states (an added cause or detail); and, with ``grammar``, who does what to whom and
-   who says it (``assistant.check.roles``, a dependency parse);
+   **mismatch** and rejects the sentence outright. A number or date is also compared with the
+   passage sentences that share the words around it in the claim, for a claim that joins
+   several sentences. So does a flipped negation ("not", "no", "lack of", "has yet to",
+   "instead of") reject, and so do the changes of meaning that keep the passage's words
+   (``assistant.check.contrasts``: swapped roles, an opposite word, another ordinal or
+   weekday, a plan stated as done, a process under way stated as ended, a word that claims
+   more: "the only", "all", "one of the largest" made "the largest"). Three more read the
+   claim as a whole: a number or date the passages state, but elsewhere than where the claim
+   aligns, which states another; three or more content words in a row that no passage states
+   (an added cause or detail); and, with ``grammar``, who does what to whom and who says it
+   (``assistant.check.roles``, a dependency parse);
 3. **similarity** — cosine between the sentence and its closest passage sentence, when an
    ``embed`` function is given (otherwise skipped and the weights renormalise).
 
@@ -37,7 +40,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from assistant.check import contrasts, roles
-from assistant.check.compare import differs, initialism, is_entity, spelled_out, value_found
+from assistant.check.compare import differs, initialism, is_entity, slot, spelled_out, value_found
 from assistant.check.facts import KINDS, NEGATIONS, Facts, extract_facts
 from assistant.kernel.text import (
     CLAIM_STOPWORDS,
@@ -88,11 +91,19 @@ class _Unit:
     negated: frozenset[str]  # content words under a negation ("will not expand" -> expand)
 
 
+# two words that deny what follows them: "has yet to be charged", "instead of rejoining Twitter",
+# "rather than riding home"
+_NOT_YET = {("yet", "to"), ("instead", "of"), ("rather", "than")}
+
+
 def _negated(text: str) -> frozenset[str]:
     toks = [fold(t) for t in tokens(text)]
     out: set[str] = set()
     for i, t in enumerate(toks):
-        if (t in NEGATIONS or t.endswith("n't")) and toks[i + 1 : i + 2] != ["only"]:
+        if (t, "".join(toks[i + 1 : i + 2])) in _NOT_YET:
+            out |= {stem_token(w) for w in toks[i + 2 : i + 5]}
+        # "not only" adds, and "no other Democrat" is "the only Democrat": neither denies
+        if (t in NEGATIONS or t.endswith("n't")) and toks[i + 1 : i + 2] not in (["only"], ["other"]):
             out |= {stem_token(w) for w in toks[i + 1 : i + 4]}
     return frozenset(out)
 
@@ -170,6 +181,8 @@ class HeuristicJudge:
         claim, claim_stems = extract_facts(sentence), stem_text(sentence)
         pool_facts = _merge([extract_facts(p) for p in passages])
         pool_stems = "".join(stem_text(p) for p in passages)
+        # and their hyphenated words' parts: "mid-October" states "October"
+        parts_stems = pool_stems + "".join(stem_text(p.replace("-", " ")) for p in passages if "-" in p)
         found = {kv: value_found(*kv, pool_facts, pool_stems) for kv in claim.items()}
         spelled = spelled_out(sentence, passages)  # words of names the passages abbreviate
         for kv in [kv for kv, f in found.items() if kv[0] == "name" and f < 1.0]:
@@ -184,18 +197,21 @@ class HeuristicJudge:
         for kv in unsure:
             if found[kv] and any(value_found(*kv, u.facts, u.stems) for u in aligned[0]):
                 continue  # a variant ("Biden" for "Joe Biden") right where the claim aligns
-            if m := _mismatch(kv, claim, claim_stems, aligned[1]):
+            if m := (_mismatch(kv, claim, claim_stems, aligned[1])
+                     or self._mismatch_nearby(kv, claim, claim_stems, sentence, per_passage)):
                 mismatches.append(m)
             elif not found[kv] and kv[0] in self.unstated and (
                     kv[0] != "name" or is_entity(kv[1])):
                 mismatches.append(f"{kv[0]} {claim.show(kv[1])} not stated")
         mismatches += _displaced(claim, claim_stems, found, aligned[0])
-        if aligned[0] and (flip := _negation_flip(sentence, words, aligned[0][0])):
+        if aligned[0] and (flip := _negation_flip(sentence, words, aligned[0][0], aligned[1])):
             mismatches.append(flip)
-        mismatches += contrasts.find(sentence, [u.text for u in aligned[0]])
+        mismatches += contrasts.find(sentence, [u.text for u in aligned[0]], [u.text for u in aligned[1]])
         if over := contrasts.overstated(sentence, passages):
             mismatches.append(over)
-        if self.max_new_run and len(run := _new_run(sentence, pool_stems, spelled)) >= self.max_new_run:
+        if ended := contrasts.unfinished(sentence, passages):
+            mismatches.append(ended)
+        if self.max_new_run and len(run := _new_run(sentence, parts_stems, spelled)) >= self.max_new_run:
             mismatches.append(f"not in the passages: {' '.join(run)}")
 
         if (self.grammar and not mismatches and coverage >= self.min_coverage and "?" not in sentence
@@ -230,6 +246,19 @@ class HeuristicJudge:
         wide = core + [per_passage[p][j] for p, j in sorted(near)
                        if j < len(per_passage[p]) and per_passage[p][j] not in core]
         return core, wide
+
+    def _mismatch_nearby(self, kv: tuple[str, str], claim: Facts, claim_stems: str, sentence: str,
+                         per_passage: list[tuple[_Unit, ...]]) -> str | None:
+        """A number or date against the passage sentences that share the words around it in
+        the claim, when the claim joins several sentences and aligns as a whole with another
+        ("… on Monday, August 29, with backup windows on September 3" where the backup windows'
+        sentence says September 2)."""
+        kind, value = kv
+        if kind not in ("number", "date"):
+            return None
+        shown = claim.show(value)
+        near = slot(sentence, shown, reach=5) - {stem_token(t) for t in tokens(shown)}
+        return _mismatch(kv, claim, claim_stems, self._aligned(near, per_passage)[0]) if near else None
 
     def _embed(self, texts: list[str]) -> None:
         assert self.embed is not None
@@ -296,6 +325,8 @@ def _displaced(claim: Facts, claim_stems: str, found: dict[tuple[str, str], floa
     return out
 
 
+# a passage word may be a claim word behind a prefix: "avoided" is stated by "unavoidable"
+_PREFIXES = ("un", "in", "im", "dis", "non", "re", "pre", "mis")
 _NOT_NEW = CLAIM_STOPWORDS | NEGATIONS | contrasts.STRONGER | {"without"}
 
 
@@ -309,7 +340,9 @@ def _new_run(sentence: str, pool_stems: str, spelled: set[str]) -> list[str]:
     for t in tokens(sentence.rpartition("?")[2]):  # "{question}?: {answer}" claims the answer
         if fold(t).replace(".", "") in _NOT_NEW:
             continue  # stop-words, and negations and quantifiers: other checks read those
-        if f" {stem_token(t)} " in pool_stems or fold(t) in spelled:
+        stem = stem_token(t)
+        if (f" {stem} " in pool_stems or fold(t) in spelled
+                or any(f" {p}{stem}" in pool_stems for p in _PREFIXES)):
             run = []
         else:
             run.append(t)
@@ -324,13 +357,17 @@ def _verbatim(sentence: str, passages: Sequence[str]) -> bool:
     return any(said in " ".join(tokens(p.lower())) for p in passages)
 
 
-def _negation_flip(sentence: str, words: set[str], unit: _Unit) -> str | None:
+def _negation_flip(sentence: str, words: set[str], unit: _Unit, near: list[_Unit]) -> str | None:
     """"NATO will expand" against "NATO will not expand", or the reverse: one side negates
-    words the other states, and has no negation at all."""
+    words the other states, and has no negation at all. The claim is read against the best
+    aligned sentence ``unit``; a negation the claim shares with an aligned sentence or its
+    neighbour (``near``) is stated ("awarded $500,000 but no punitive damages" from two
+    sentences)."""
     claim_neg = _negated(sentence)
     if not claim_neg and unit.negated & words:
         flipped = unit.negated & words
-    elif claim_neg and not unit.negated and claim_neg & unit.words:
+    elif (claim_neg and not unit.negated and claim_neg & unit.words
+          and not any(claim_neg & u.negated for u in near)):
         flipped = claim_neg & unit.words
     else:
         return None

@@ -34,7 +34,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from assistant.kernel.text import content_words, fold
+from assistant.check.compare import name_variant
+from assistant.kernel.text import content_words, fold, stem_token
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +147,8 @@ def _doer(verb: Any) -> tuple[frozenset[str], frozenset[str]]:
         return frozenset(), frozenset()
     names = frozenset(fold(t.text).lower() for t in subject.subtree if t.pos_ == "PROPN")
     rest = content_words(" ".join(t.text for t in verb.subtree if t not in set(subject.subtree)))
+    if verb.dep_ == "relcl":  # "the 122.5 that Rodgers posted": what is posted is the 122.5
+        rest |= content_words(verb.head.text)
     return names, frozenset(rest)
 
 
@@ -224,12 +227,17 @@ def role_swap(claim: str, aligned: Sequence[str]) -> str | None:
     return None
 
 
-def _same_name(a: frozenset[str], b: frozenset[str]) -> bool:
+def _same_name(a: frozenset[str], b: frozenset[str], common: int | None = 2) -> bool:
     """Two names' words may name one thing: one's words among the other's ("Biden", "Joe
-    Biden"), or one the other's initials ("GM", "General Motors"; the words' order is not
-    kept, so any order counts). "Harbor Motors" is not "General Motors"."""
-    if a <= b or b <= a:
+    Biden"), ``common`` words in common ("Sen. Rick Scott, R-Fla." and "Rick Scott of
+    Florida"; "Hunter Biden" is not "Joe Biden"; None: not enough, for speakers, whose
+    descriptions share words), or one the other's initials ("GM", "General Motors"; the words'
+    order is not kept, so any order counts). "Harbor Motors" is not "General Motors"."""
+    if a <= b or b <= a or (common is not None and len(
+            {w for w in a & b if w.isalpha() and w not in TITLES}) >= common):
         return True
+    if name_variant(" ".join(sorted(map(stem_token, a))), " ".join(sorted(map(stem_token, b)))):
+        return True  # a clipped word: "Cavs", "Cavaliers"
     for one, other in ((a, b), (b, a)):
         if len(one) == 1 and len(other) > 1:
             short = next(iter(one))
@@ -240,16 +248,22 @@ def _same_name(a: frozenset[str], b: frozenset[str]) -> bool:
 
 def wrong_speaker(claim: str, passages: Sequence[str]) -> str | None:
     """The claim has a speaker say what, in the passages, a speaker named by name says, while
-    the claim's speaker says nothing there and does not do what is said."""
+    the claim's speaker says nothing there or something else (less than half as close to the
+    claim's words), and does not do what is said."""
     mine = read(claim)
     if mine is None or not mine.speakers or not mine.said:
         return None
     readings = [r for s in passages if (r := read(s))]
-    if mine.speakers & {sp for r in readings for sp in r.speakers}:
-        return None  # the claim's speaker says something there
     best = max(readings, key=lambda r: len(r.said & mine.said), default=None)
     if best is None or not best.named or len(best.said & mine.said) * 2 < len(mine.said):
         return None
+    if _same_name(mine.speakers, best.speakers, common=None):
+        return None  # one speaker under two names: "the FTC", "the Federal Trade Commission"
+    own = max((len(r.said & mine.said) for r in readings
+               if _same_name(mine.speakers, r.speakers, common=None)), default=-1)
+    if own * 2 >= len(best.said & mine.said):
+        return None  # the claim's speaker says it there too (or says something there and no
+        # speaker says the claim's words more closely)
     if mine.speakers & {f.agent for f in best.frames}:
         return None  # or does what is reported: "The Guard said it used helicopters" for
         # "The Guard used helicopters …, the force said"
