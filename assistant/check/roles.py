@@ -262,8 +262,7 @@ def wrong_speaker(claim: str, passages: Sequence[str]) -> str | None:
     own = max((len(r.said & mine.said) for r in readings
                if _same_name(mine.speakers, r.speakers, common=None)), default=-1)
     if own * 2 >= len(best.said & mine.said):
-        return None  # the claim's speaker says it there too (or says something there and no
-        # speaker says the claim's words more closely)
+        return None  # the claim's speaker says it there too, or says something about as close
     if mine.speakers & {f.agent for f in best.frames}:
         return None  # or does what is reported: "The Guard said it used helicopters" for
         # "The Guard used helicopters …, the force said"
