@@ -4,7 +4,7 @@ The threshold is chosen on RGB en_fact only (true answers against ``positive``, 
 passages with the answer swapped, and topic-near ``negative`` passages: see
 ``eval.rgb.support_cases``), as the value with the best balanced accuracy. It is then
 *measured*, never tuned, on the hand-written pairs in ``eval/support_pairs.jsonl``,
-``eval/support_pairs_heldout.jsonl`` and the blind sets ``eval/support_pairs_blind{2..8}.jsonl``.
+``eval/support_pairs_heldout.jsonl`` and the blind sets ``eval/support_pairs_blind{2..12}.jsonl``.
 Writes
 ``assistant/models/judge/calibration.{json,md}`` and the curve as ``calibration.png``.
 
@@ -30,13 +30,12 @@ PAIRS = ROOT / "eval" / "support_pairs.jsonl"
 # later, blind to every judge, from training weeks no model was trained on (the last seven by
 # helpers that saw no judge, no judge's code and no earlier pair; the third written before the
 # rules' grammar, strength, added-words and displaced-value checks, the fourth after their
-# first round and before their second; the fifth to eighth on 2026-12-08, each measured before
-# the rules were changed looking at it: the seventh and eighth never were)
+# first round and before their second; the fifth to twelfth on 2026-12-08, each measured before
+# the rules were changed looking at it: the seventh to twelfth never were)
 HAND_SETS = {"hand": PAIRS, "heldout": ROOT / "eval" / "support_pairs_heldout.jsonl",
-             **{f"blind{i}": ROOT / "eval" / f"support_pairs_blind{i}.jsonl" for i in range(2, 9)}}
-SET_TITLES = {"hand": "hand", "heldout": "held-out hand", "blind2": "second blind",
-              "blind3": "third blind", "blind4": "fourth blind", "blind5": "fifth blind",
-              "blind6": "sixth blind", "blind7": "seventh blind", "blind8": "eighth blind"}
+             **{f"blind{i}": ROOT / "eval" / f"support_pairs_blind{i}.jsonl" for i in range(2, 13)}}
+SET_TITLES = {"hand": "hand", "heldout": "held-out hand",
+              **{f"blind{i}": f"blind {i}" for i in range(2, 13)}}
 
 
 def hand_pairs(path: Path = PAIRS) -> list[dict[str, Any]]:
@@ -120,7 +119,7 @@ def _markdown(path: Path, report: dict[str, Any], table: list[tuple[str, dict[st
         "",
         f"Threshold **{report['threshold']:.2f}**, chosen on RGB en_fact by balanced accuracy; the "
         "hand-written pairs (`eval/support_pairs.jsonl`, `eval/support_pairs_heldout.jsonl` and "
-        "`eval/support_pairs_blind{2..8}.jsonl`, the last eight written blind to every judge) "
+        "`eval/support_pairs_blind{2..12}.jsonl`, the last twelve written blind to every judge) "
         "only measure it.",
         "",
         "| judge | RGB kept supported | RGB rejected unsupported | " + " | ".join(
