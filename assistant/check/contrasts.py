@@ -90,6 +90,12 @@ def _tokens(text: str) -> tuple[tuple[str, str], ...]:
     return tuple((w, stem_token(fold(w))) for w in tokens(text.replace("-", " ")))
 
 
+@lru_cache(maxsize=20_000)
+def _lowered(text: str) -> tuple[str, ...]:
+    """The words of ``_tokens``, lower-cased: what the word-list checks compare."""
+    return tuple(w.lower() for w, _ in _tokens(text))
+
+
 def role_swap(claim: str, aligned: Sequence[str]) -> str | None:
     """Two names the claim joins by the same words as the passage, in the other order."""
     c_toks = _tokens(claim)
@@ -167,7 +173,7 @@ def ordinal(claim: str, aligned: Sequence[str]) -> str | None:
 
 def _ranked(text: str) -> set[tuple[str, str]]:
     """(ordinal, the word after it) pairs of a text: ("second", "place")."""
-    words = [w.lower() for w, _ in _tokens(text)]
+    words = _lowered(text)
     return {(a, b) for a, b in pairwise(words) if a in ORDINALS and b not in STOPWORDS}
 
 
@@ -179,8 +185,8 @@ def weekday(claim: str, aligned: Sequence[str]) -> str | None:
 
 def _another(claim: str, aligned: Sequence[str], words: frozenset[str], what: str) -> str | None:
     """A word of ``words`` in the claim that the aligned sentences replace by another of them."""
-    mine = {w.lower() for w, _ in _tokens(claim)} & words
-    theirs = {w.lower() for text in aligned for w, _ in _tokens(text)} & words
+    mine = set(_lowered(claim)) & words
+    theirs = {w for text in aligned for w in _lowered(text)} & words
     if mine - theirs and theirs - mine:
         return f"{what} {sorted(mine - theirs)[0]} vs {sorted(theirs - mine)[0]}"
     return None
@@ -216,8 +222,8 @@ desk submitted filed drafted draft weighing reviewing negotiating charged indict
 def unfinished(claim: str, passages: Sequence[str]) -> str | None:
     """A step that ends a process ("signed", "approved", "convicted") the passages never state,
     while they word the process as under way ("introduced", "on the desk", "charged")."""
-    c_words = {w.lower() for w, _ in _tokens(claim)}
-    p_words = {w.lower() for text in passages for w, _ in _tokens(text)}
+    c_words = set(_lowered(claim))
+    p_words = {w for text in passages for w in _lowered(text)}
     if not (underway := sorted(p_words & _UNDERWAY - c_words)):
         return None
     for group in _DONE:
@@ -278,9 +284,9 @@ def overstated(claim: str, passages: Sequence[str]) -> str | None:
     "always", "certainly"), or a superlative the passages give as "one of the …"."""
     # "first-ever" is "the first": no more than "for the first time"; "came only after years
     # of lobbying" times it, "$520 million in all" is a total
-    c_text = " ".join(w.lower() for w, _ in _tokens(claim)).replace("first ever", "first")
+    c_text = " ".join(_lowered(claim)).replace("first ever", "first")
     c_text = _TIMING_OR_TOTAL.sub("", c_text)
-    p_text = " ".join(w.lower() for text in passages for w, _ in _tokens(text))
+    p_text = " ".join(w for text in passages for w in _lowered(text))
     c_words, p_words = set(c_text.split()), set(p_text.split())
     for group in _STRONGER:
         if (mine := c_words & group) and not p_words & group:

@@ -327,7 +327,7 @@ def _displaced(claim: Facts, claim_stems: str, found: dict[tuple[str, str], floa
 
 # a passage word may be a claim word behind a prefix: "avoided" is stated by "unavoidable"
 _PREFIXES = ("un", "in", "im", "dis", "non", "re", "pre", "mis")
-_NOT_NEW = CLAIM_STOPWORDS | NEGATIONS | contrasts.STRONGER | {"without"}
+_NOT_NEW = CLAIM_STOPWORDS | NEGATIONS | contrasts.STRONGER
 
 
 def _new_run(sentence: str, pool_stems: str, spelled: set[str]) -> list[str]:
